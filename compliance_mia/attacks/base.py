@@ -1,0 +1,147 @@
+"""The attack plugin contract.
+
+An attack is a class registered with :func:`register`. It declares the signals
+it needs from the deployed model (:class:`~compliance_mia.exposure.Signal`),
+whether it needs reference models, and a rough cost, so the planner can decide
+without running it. :meth:`Attack.run` receives an :class:`AttackContext`
+holding only what an outside attacker with the declared exposure would have
+(exposed target outputs, the attacker's background data, reference models it
+trained itself) and returns one score per audit record, higher meaning "more
+likely a member". Attacks never see membership labels of the audit records,
+never write files and know nothing about reports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+
+from compliance_mia.exposure import Exposure, Outputs, Signal
+
+if TYPE_CHECKING:
+    from compliance_mia.policy.schema import AttacksSpec
+    from compliance_mia.reference import ReferenceSet
+
+Cost = Literal["low", "medium", "high"]
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """What an attack is and what it needs; read by the planner, the CLI and the report."""
+
+    name: str
+    title: str
+    family: str
+    summary: str  #: one plain-language sentence for the report
+    signal: str  #: what it reads, in words
+    requires: frozenset[Signal]
+    reference_mode: Literal["offline", "online"] | None = None  #: None: needs no reference models
+    cost: Cost = "low"
+    citation: str = ""
+
+    @property
+    def needs_reference_models(self) -> bool:
+        return self.reference_mode is not None
+
+
+@dataclass
+class AttackContext:
+    """Everything an attacker with the declared exposure has.
+
+    ``target`` holds the exposed outputs of the deployed model on the audit
+    records; ``y_index`` their true labels as class positions (an attacker
+    testing a record knows the record). ``population`` is the attacker's
+    background data with ``population_target`` the deployed model's exposed
+    outputs on it. ``query_target`` sends new inputs (None when the target
+    only offers fixed predictions). ``references(mode)`` trains or returns
+    the attacker's reference models for that mode.
+    """
+
+    seed: int
+    classes: np.ndarray
+    exposure: Exposure
+    signals: frozenset[Signal]
+    audit_ids: np.ndarray
+    audit_X: pd.DataFrame
+    y_index: np.ndarray
+    target: Outputs
+    population_X: pd.DataFrame | None
+    population_y_index: np.ndarray | None
+    population_target: Outputs | None
+    query_target: Callable[[pd.DataFrame], Outputs] | None
+    references: Callable[[str], ReferenceSet] | None
+    settings: AttacksSpec
+    queries: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    """Per-record membership scores (higher = more likely member), aligned with ``audit_ids``."""
+
+    scores: np.ndarray
+    parameters: dict[str, Any] = field(default_factory=dict)
+    reference_mode: str | None = None
+    reference_models: int = 0
+    queries: int = 0
+
+    def __post_init__(self) -> None:
+        scores = np.asarray(self.scores, dtype=float)
+        if scores.ndim != 1:
+            raise ValueError("scores must be one-dimensional")
+        if np.isnan(scores).any():
+            raise ValueError("attack produced NaN scores")
+        object.__setattr__(self, "scores", scores)
+
+
+class Attack(ABC):
+    """Base class of every membership inference attack."""
+
+    spec: ClassVar[AttackSpec]
+
+    def can_run(self, signals: frozenset[Signal]) -> tuple[bool, str]:
+        """Whether the exposure reveals what this attack needs, with the reason."""
+        missing = sorted(s.value for s in self.spec.requires - signals)
+        if missing:
+            names = ", ".join(Signal(m).describe() for m in missing)
+            return False, f"needs {names}, which the deployed model does not expose"
+        return True, "the exposure reveals " + ", ".join(sorted(s.describe() for s in self.spec.requires))
+
+    @abstractmethod
+    def run(self, ctx: AttackContext) -> AttackResult:
+        """Score every audit record."""
+
+
+_REGISTRY: dict[str, type[Attack]] = {}
+
+
+def register(cls: type[Attack]) -> type[Attack]:
+    """Class decorator adding an attack to the registry (names are unique)."""
+    name = cls.spec.name
+    if name in _REGISTRY and _REGISTRY[name] is not cls:
+        raise ValueError(f"attack '{name}' is registered twice")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Attack]]:
+    """All registered attacks by name (importing the built-in attack modules first)."""
+    import compliance_mia.attacks  # noqa: F401 - registers the built-in attacks
+
+    return dict(_REGISTRY)
+
+
+def get_attack(name: str) -> type[Attack]:
+    reg = registry()
+    if name not in reg:
+        raise KeyError(f"unknown attack '{name}'; known: {', '.join(sorted(reg))}")
+    return reg[name]

@@ -1,0 +1,447 @@
+"""The assessment policy: typed, frozen, and strict about unknown keys.
+
+The policy is the analyst's statement of what is being assessed and under
+which assumptions: the model, the data and its sensitivity, what the deployed
+model exposes and to whom. It is loaded once at the boundary
+(:func:`compliance_mia.policy.load_policy`) and nothing below the CLI sees a
+raw dict. Field descriptions double as the JSON Schema used for editor
+autocompletion and as the source of docs/policy.md, so they are written for
+the analyst, not the programmer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+POLICY_SCHEMA_VERSION = 1
+
+AssessmentType = Literal["pre-deployment", "periodic", "ad-hoc"]
+ModelFormat = Literal["skops", "pickle", "joblib", "onnx", "http", "predictions"]
+OutputKind = Literal["label", "top_k", "probabilities", "logits", "loss"]
+Access = Literal["public", "authenticated", "internal"]
+DataCategory = Literal[
+    "ordinary_personal",
+    "pseudonymous",
+    "special_category",
+    "racial_ethnic_origin",
+    "political_opinions",
+    "religious_beliefs",
+    "trade_union_membership",
+    "genetic",
+    "biometric",
+    "health",
+    "phi",
+    "sex_life_orientation",
+    "criminal_offences",
+    "children",
+    "financial",
+    "location",
+    "employment",
+]
+Regulation = Literal[
+    "gdpr",
+    "uk_gdpr",
+    "hipaa",
+    "eu_ai_act",
+    "edpb_opinion_28_2024",
+    "owasp_ml_top10",
+    "owasp_ai_exchange",
+    "mitre_atlas",
+    "nist_ai_rmf",
+    "iso_27559",
+    "iso_42001",
+]
+ReferenceMode = Literal["offline", "online", "both"]
+Backend = Literal["loky", "threading", "sequential", "dask", "ray"]
+RiskScale = Literal["cnil-4", "nist-5"]
+Decision = Literal["validated", "conditional", "refused"]
+ActionStatus = Literal["planned", "in-progress", "done", "accepted-risk", "rejected"]
+
+
+class _Strict(BaseModel):
+    """Base for every policy section: unknown keys are errors, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _resolve(value: Path | None, info: ValidationInfo, *, must_exist: bool = True) -> Path | None:
+    """Resolve ``value`` against the policy file's directory (from the load context).
+
+    Inputs must exist when the loader asks for file checks (``validate`` and
+    ``run`` do; building a policy in code does not); output locations need not.
+    """
+    if value is None:
+        return None
+    ctx = info.context or {}
+    base: Path | None = ctx.get("base_dir")
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = (base / path).resolve()
+    if must_exist and ctx.get("check_files") and not path.exists():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+class SystemInfo(_Strict):
+    """What system is assessed, by whom it is owned, and why this assessment happens."""
+
+    name: str = Field(min_length=1, description="Name of the AI system or model as known to the organisation.")
+    owner: str = Field(min_length=1, description="Accountable owner (team or person).")
+    version: str = Field("unversioned", description="Version of the model or system assessed.")
+    assessment_type: AssessmentType = Field(
+        description="pre-deployment (sign-off gate), periodic (scheduled re-assessment) or ad-hoc."
+    )
+    description: str = Field("", description="Plain-language description of the system.")
+    purpose: str = Field("", description="Purpose of the processing (GDPR Art. 35(7)(a)).")
+    controller: str | None = Field(None, description="Data controller (organisation).")
+    contact: str | None = Field(None, description="Contact for questions about this assessment.")
+
+
+class EstimatorSpec(_Strict):
+    """A scikit-learn-compatible estimator named by import path, with parameters.
+
+    Used for surrogate reference models when the target cannot be cloned, and for
+    training-time what-if recipes.
+    """
+
+    class_path: str = Field(
+        alias="class",
+        pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$",
+        description="Import path of the estimator class, e.g. sklearn.ensemble.RandomForestClassifier.",
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Constructor parameters.")
+
+
+class HttpTargetSpec(_Strict):
+    """A deployed prediction API reached over HTTP(S)."""
+
+    url: str = Field(pattern=r"^https?://", description="Endpoint that accepts a batch of records.")
+    method: Literal["POST", "PUT"] = "POST"
+    request_template: dict[str, Any] = Field(
+        default_factory=lambda: {"instances": "$records"},
+        description="JSON body; the string '$records' is replaced by the batch (list of feature objects).",
+    )
+    records_as: Literal["objects", "lists"] = Field(
+        "objects", description="Send each record as a {feature: value} object or as a list in feature order."
+    )
+    probabilities_path: str | None = Field(
+        None, description="Dotted JSON path to the per-record probability lists in the response, e.g. 'predictions'."
+    )
+    label_path: str | None = Field(None, description="Dotted JSON path to the per-record predicted labels.")
+    batch_size: int = Field(256, ge=1, le=100_000)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    backoff_seconds: float = Field(0.5, ge=0)
+    rate_limit_per_second: float | None = Field(None, gt=0, description="Client-side cap on requests per second.")
+    query_budget: int | None = Field(None, ge=1, description="Most records the assessment may send in total.")
+    auth_header: str = Field("Authorization", description="Header carrying the credential.")
+    auth_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the credential. The secret itself never appears in the policy or any output.",
+    )
+    auth_scheme: str | None = Field("Bearer", description="Prefix before the credential, e.g. 'Bearer'; null for none.")
+    verify_tls: bool = Field(True, description="Verify TLS certificates (keep on outside tests).")
+
+
+class PredictionsSpec(_Strict):
+    """A file of the deployed model's outputs, for owners who share outputs but not the model."""
+
+    file: Path = Field(description="CSV or Parquet, one row per audited record.")
+    id_column: str | None = Field(None, description="Record ID column; defaults to data.id_column.")
+    probability_columns: list[str] = Field(
+        default_factory=list, description="Exposed probability columns, in the order of model.classes."
+    )
+    label_column: str | None = Field(None, description="Column with the exposed predicted label.")
+    loss_column: str | None = Field(None, description="Column with the exposed per-record loss.")
+
+    _resolve_file = field_validator("file")(_resolve)
+
+
+class ModelSpec(_Strict):
+    """The model under assessment and how to reach it."""
+
+    format: ModelFormat = Field(description="How the model is reached: skops, pickle, joblib, onnx, http or predictions.")
+    artifact: Path | None = Field(None, description="Model file (skops, pickle, joblib, onnx), relative to this policy.")
+    task: Literal["classification"] = Field(
+        "classification", description="Only classification is supported in this version."
+    )
+    classes: list[str | int | bool] | None = Field(
+        None, description="Class labels in the order of the model's outputs; read from the model when omitted."
+    )
+    trusted_types: list[str] = Field(
+        default_factory=list,
+        description="skops: extra type names to trust when loading (beyond scikit-learn/numpy/scipy).",
+    )
+    allow_unsafe_pickle: bool = Field(
+        False,
+        description="Allow pickle/joblib artifacts. Unpickling runs code from the file; only for files you trust.",
+    )
+    surrogate: EstimatorSpec | None = Field(
+        None, description="Estimator to train reference models with when the target cannot be cloned."
+    )
+    http: HttpTargetSpec | None = None
+    predictions: PredictionsSpec | None = None
+
+    _resolve_artifact = field_validator("artifact")(_resolve)
+
+    @model_validator(mode="after")
+    def _format_needs(self) -> ModelSpec:
+        if self.format in ("skops", "pickle", "joblib", "onnx") and self.artifact is None:
+            raise ValueError(f"format '{self.format}' needs 'artifact' (the model file)")
+        if self.format == "http" and self.http is None:
+            raise ValueError("format 'http' needs an 'http' section (url, response mapping)")
+        if self.format == "predictions" and self.predictions is None:
+            raise ValueError("format 'predictions' needs a 'predictions' section (file, columns)")
+        if self.format in ("pickle", "joblib") and not self.allow_unsafe_pickle:
+            raise ValueError(
+                f"format '{self.format}' executes code from the file when loaded; save the model with skops, "
+                "or set allow_unsafe_pickle: true if you trust the file"
+            )
+        return self
+
+
+class DataSpec(_Strict):
+    """The records audited, and what they say about people."""
+
+    members: Path = Field(description="Records the model was trained on (CSV or Parquet).")
+    non_members: Path = Field(description="Records from the same population the model never saw.")
+    population: Path | None = Field(
+        None, description="Optional further records never used in training: the attacker's background data."
+    )
+    id_column: str = Field(description="Column holding a stable record ID; reports name records only by it.")
+    label_column: str = Field(description="Column holding the true label.")
+    feature_columns: list[str] | None = Field(
+        None, description="Model input columns, in model order; default: every other column not excluded."
+    )
+    exclude_columns: list[str] = Field(
+        default_factory=list, description="Columns that are not model inputs (e.g. sampling weights)."
+    )
+    slice_columns: list[str] = Field(
+        default_factory=list, description="Columns to report leakage by (e.g. protected attributes)."
+    )
+    categories: list[DataCategory] = Field(
+        min_length=1, description="What the records reveal: GDPR Art. 9 categories, PHI, financial, children..."
+    )
+    data_subjects: int = Field(ge=1, description="Number of people whose data trained the model.")
+    membership_reveals_condition: bool = Field(
+        False, description="True when being in the training set itself reveals something (e.g. a patient cohort)."
+    )
+    description: str = Field("", description="Plain-language description of the data.")
+
+    _resolve_paths = field_validator("members", "non_members", "population")(_resolve)
+
+    @model_validator(mode="after")
+    def _columns_distinct(self) -> DataSpec:
+        if self.id_column == self.label_column:
+            raise ValueError("id_column and label_column must differ")
+        for name in (self.id_column, self.label_column):
+            if self.feature_columns and name in self.feature_columns:
+                raise ValueError(f"feature_columns must not contain '{name}'")
+        return self
+
+
+class QueryLimit(_Strict):
+    """Limits the deployment places on each caller."""
+
+    per_minute: int | None = Field(None, ge=1)
+    per_day: int | None = Field(None, ge=1)
+    total: int | None = Field(None, ge=1)
+
+
+class ExposureSpec(_Strict):
+    """What the deployed model returns, and who can ask it."""
+
+    outputs: OutputKind = Field(
+        description="label, top_k, probabilities, logits or loss: the richest thing a caller gets back."
+    )
+    top_k: int | None = Field(None, ge=1, description="With outputs: top_k, how many classes are returned.")
+    rounding: int | None = Field(
+        None, ge=0, le=12, description="Decimals the returned probabilities are rounded to (probabilities, top_k)."
+    )
+    access: Access = Field(description="public, authenticated or internal.")
+    query_limit: QueryLimit | None = Field(None, description="Rate limits per caller, if any.")
+    monitored: bool = Field(False, description="Queries are logged and reviewed for abuse.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExposureSpec:
+        if self.outputs == "top_k" and self.top_k is None:
+            raise ValueError("outputs 'top_k' needs 'top_k' (how many classes are returned)")
+        if self.outputs != "top_k" and self.top_k is not None:
+            raise ValueError("'top_k' only applies when outputs is 'top_k'")
+        if self.rounding is not None and self.outputs not in ("probabilities", "top_k"):
+            raise ValueError("'rounding' only applies when outputs is 'probabilities' or 'top_k'")
+        return self
+
+
+class ReferenceModelsSpec(_Strict):
+    """Reference (shadow) models the attacker trains to calibrate attacks."""
+
+    count: int = Field(8, ge=0, le=512, description="How many reference models to train.")
+    mode: ReferenceMode = Field(
+        "offline",
+        description="offline: trained on population data only (an outside attacker); online: on random halves "
+        "of members and non-members too (the strongest audit, as the auditor holds the training set); both.",
+    )
+    estimator: EstimatorSpec | None = Field(
+        None, description="Train reference models with this estimator instead of a clone of the target."
+    )
+    population_fraction: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Without a population file, the share of non-members set aside as attacker background data.",
+    )
+    backend: Backend = Field("loky", description="joblib backend: loky (processes), threading, sequential, dask, ray.")
+    n_jobs: int = Field(-1, description="Parallel workers (-1: all cores). Results do not depend on it.")
+    scheduler_address: str | None = Field(None, description="Dask scheduler or Ray cluster address for those backends.")
+    cache_dir: Path | None = Field(None, description="Where trained reference models are cached; default ~/.cache/compliance-mia.")
+    use_cache: bool = Field(True, description="Re-use cached reference models trained on identical inputs.")
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _resolve_cache(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return _resolve(value, info, must_exist=False)
+
+
+class AttacksSpec(_Strict):
+    """Which attacks to run and how much effort to spend."""
+
+    select: Literal["auto"] | list[str] = Field(
+        "auto", description="'auto' (every attack the exposure allows) or a list of attack names."
+    )
+    exclude: list[str] = Field(default_factory=list, description="Attack names never to run.")
+    budget_seconds: float | None = Field(
+        None, gt=0, description="Planner's time budget; costly attacks are skipped, with a reason, to fit it."
+    )
+    reference_models: ReferenceModelsSpec = Field(default_factory=ReferenceModelsSpec)
+    label_only_noise: float = Field(
+        0.05, gt=0, le=1, description="Label-only robustness attack: noise scale as a fraction of each feature's spread."
+    )
+    label_only_queries: int = Field(
+        16, ge=2, le=512, description="Label-only robustness attack: perturbed queries per record."
+    )
+
+
+class StatisticsSpec(_Strict):
+    """How figures are estimated and when a sample is too small to support them."""
+
+    confidence_level: float = Field(0.95, gt=0.5, lt=1, description="Two-sided confidence level of every interval.")
+    fpr_levels: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.001, 0.01, 0.1], min_length=1, description="False-positive rates at which TPR is reported."
+    )
+    bootstrap_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples for the AUC interval.")
+    delta: float | None = Field(
+        None, gt=0, lt=1, description="δ for the empirical ε lower bound; default 1 / number of data subjects."
+    )
+    member_prior: float | None = Field(
+        None, gt=0, lt=1, description="Assumed share of members among people an attacker tests, for precision (PPV)."
+    )
+    min_false_positives: int = Field(
+        10, ge=1, description="A TPR at FPR f needs at least this many expected false positives (f × non-members)."
+    )
+    min_slice_size: int = Field(50, ge=5, description="Slices with fewer members or non-members are flagged, not ranked.")
+    top_records: int = Field(20, ge=0, le=10_000, description="How many highest-risk record IDs the report lists.")
+
+
+class RiskSpec(_Strict):
+    """How the rating is made and what residual risk is acceptable."""
+
+    scale: RiskScale = Field("cnil-4", description="cnil-4 (negligible…maximum) or nist-5 (very low…very high).")
+    appetite: str | None = Field(
+        None, description="Highest acceptable residual rating on the chosen scale, e.g. 'limited'."
+    )
+    matrix: Path | None = Field(None, description="Custom risk matrix YAML; default: the shipped policies/risk_matrix.yaml.")
+
+    _resolve_matrix = field_validator("matrix")(_resolve)
+
+
+class TrainingRecipe(_Strict):
+    """A candidate training-time control to retrain and re-attack."""
+
+    name: str = Field(description="Short name shown in the report.")
+    control: str = Field(description="Catalogue control id this recipe implements, e.g. 'regularisation'.")
+    estimator: EstimatorSpec
+
+
+class ControlsSpec(_Strict):
+    """Controls catalogue and what-if measurements."""
+
+    catalogue: Path | None = Field(None, description="Custom controls catalogue YAML; default: the shipped one.")
+    what_if: bool = Field(True, description="Measure output controls by re-running the attacks under them.")
+    training_recipes: list[TrainingRecipe] = Field(
+        default_factory=list, description="Training-time controls to measure by retraining on the members."
+    )
+    output_noise_scale: float = Field(
+        0.05, gt=0, le=1, description="Standard deviation of the Gaussian noise in the output-perturbation what-if."
+    )
+
+    _resolve_catalogue = field_validator("catalogue")(_resolve)
+
+
+class ActionItem(_Strict):
+    """One planned treatment in the action plan."""
+
+    control: str = Field(description="Catalogue control id.")
+    owner: str
+    due: dt.date
+    status: ActionStatus = "planned"
+    note: str = ""
+
+
+class SignOff(_Strict):
+    """Who reviewed the assessment and what they decided."""
+
+    assessor: str | None = None
+    assessor_role: str | None = None
+    dpo_opinion: str | None = Field(None, description="Opinion of the Data Protection Officer.")
+    decision: Decision | None = Field(None, description="validated, conditional or refused; unset means draft.")
+    date: dt.date | None = None
+    next_review: dt.date | None = Field(None, description="Date of the next re-assessment.")
+    triggers: list[str] = Field(
+        default_factory=lambda: [
+            "model retrained or its training data changed",
+            "deployed outputs or access widened",
+            "new state-of-the-art membership inference attack published",
+        ],
+        description="Events that require re-assessment before next_review (GDPR Art. 35(11)).",
+    )
+
+
+class ReportSpec(_Strict):
+    """Presentation of the report."""
+
+    title: str = Field("Membership Inference Privacy Impact Assessment")
+    organisation: str | None = None
+    template_dir: Path | None = Field(None, description="Directory of Jinja2 templates overriding the shipped ones.")
+    logo: Path | None = Field(None, description="Logo image for the cover (PNG or SVG), embedded in the report.")
+    previous_assessment: Path | None = Field(
+        None, description="assessment.json of the last assessment, for the change-since-last section."
+    )
+
+    _resolve_paths = field_validator("template_dir", "logo", "previous_assessment")(_resolve)
+
+
+class Policy(_Strict):
+    """A complete assessment policy (one YAML file)."""
+
+    policy_version: Literal[1] = Field(1, description="Version of this policy format.")
+    system: SystemInfo
+    model: ModelSpec
+    data: DataSpec
+    exposure: ExposureSpec
+    regulations: list[Regulation] = Field(
+        default_factory=lambda: ["gdpr"], min_length=1, description="Regulations and frameworks in scope."
+    )
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="The one seed behind every random choice.")
+    attacks: AttacksSpec = Field(default_factory=AttacksSpec)
+    statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
+    risk: RiskSpec = Field(default_factory=RiskSpec)
+    controls: ControlsSpec = Field(default_factory=ControlsSpec)
+    action_plan: list[ActionItem] = Field(default_factory=list)
+    signoff: SignOff = Field(default_factory=SignOff)
+    report: ReportSpec = Field(default_factory=ReportSpec)

@@ -1,0 +1,206 @@
+"""Safe YAML reading that remembers where every value came from.
+
+Policies and catalogues are written by people, so an error must point at the
+line they typed. PyYAML's SafeLoader builds plain Python objects (no tags, no
+code); on top of it we record the line of every mapping key and sequence item
+by path, reject duplicate keys (which plain ``safe_load`` silently resolves to
+the last one), and turn pydantic's validation errors into located
+:class:`~compliance_mia.errors.Problem` objects with the accepted values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from compliance_mia.errors import InputError, Problem
+
+PathKey = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class LocatedYaml:
+    """Parsed YAML data plus the 1-based line of every key and item, by path."""
+
+    data: Any
+    file: Path
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """Line of ``path``, or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key '{key}' (first defined on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            if isinstance(key, Hashable):
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            child = (*path, key)
+            out[child] = key_node.start_mark.line + 1
+            _index_lines(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            child = (*path, i)
+            out[child] = item.start_mark.line + 1
+            _index_lines(item, child, out)
+
+
+def read_yaml(file: Path, *, error: type[InputError] = InputError) -> LocatedYaml:
+    """Read ``file`` safely, returning its data with line numbers.
+
+    Raises ``error`` (an :class:`InputError` subclass) naming the file and line
+    for unreadable files, YAML syntax errors and duplicate keys.
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(Problem("file not found", file=file)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(Problem(f"cannot read file: {exc}", file=file)) from None
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = exc.problem or str(exc)
+        raise error(Problem(f"invalid YAML: {reason}", file=file, line=line)) from None
+    except yaml.YAMLError as exc:
+        raise error(Problem(f"invalid YAML: {exc}", file=file)) from None
+    lines: dict[PathKey, int] = {(): 1}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return LocatedYaml(data=data, file=file, lines=lines)
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at ``loc`` (for listing allowed keys)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        fld = _field_by_key(current, str(part))
+        if fld is None:
+            return None
+        current = _first_model_in(fld.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _field_by_key(model: type[BaseModel], key: str) -> Any:
+    for name, fld in model.model_fields.items():
+        if key in (name, fld.alias):
+            return fld
+    return None
+
+
+def _first_model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a YAML mapping for ``model`` may use (aliases where defined)."""
+    return [fld.alias or name for name, fld in model.model_fields.items()]
+
+
+def _format_error(err: dict[str, Any], root: type[BaseModel]) -> tuple[Sequence[str | int], str]:
+    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    kind = err["type"]
+    inp = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        owner = _model_at(root, loc[:-1])
+        keys = allowed_keys(owner) if owner else []
+        hint = difflib.get_close_matches(key, keys, n=1)
+        msg = "unknown field"
+        if hint:
+            msg += f" (did you mean '{hint[0]}'?)"
+        if keys:
+            msg += f"; allowed: {', '.join(keys)}"
+        return loc, msg
+    if kind == "missing":
+        return loc, "required field is missing"
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        expected = expected.replace(" or ", ", ")
+        return loc, f"{inp!r} is not one of {expected}"
+    if kind == "value_error":
+        return loc, str(ctx.get("error", err["msg"]))
+    if kind == "union_tag_invalid":
+        return loc, err["msg"]
+    msg = err["msg"]
+    if inp is not None and not isinstance(inp, (dict, list)):
+        msg += f" (got {inp!r})"
+    return loc, msg
+
+
+def validate_located(
+    model: type[M],
+    doc: LocatedYaml,
+    *,
+    error: type[InputError] = InputError,
+    context: dict[str, Any] | None = None,
+) -> M:
+    """Validate ``doc`` against ``model``; raise ``error`` with one located problem per issue."""
+    if not isinstance(doc.data, dict):
+        got = "an empty file" if doc.data is None else type(doc.data).__name__
+        raise error(Problem(f"expected a mapping of fields at the top level, got {got}", file=doc.file, line=1))
+    try:
+        return model.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc, msg = _format_error(dict(err), model)
+            problems.append(Problem(msg, file=doc.file, line=doc.line_of(loc), field=_dotted(loc) or None))
+        # Keep the file's order so the first message is the first thing to fix.
+        problems.sort(key=lambda p: (p.line or 0, p.field or ""))
+        raise error(problems) from None
