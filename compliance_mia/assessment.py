@@ -229,6 +229,11 @@ class RiskRating(_Frozen):
     appetite: str | None = None
     within_appetite: bool | None = None
     matrix_version: str = ""
+    matrix: list[list[str]] = Field(
+        default_factory=list,
+        description="Level of every cell, matrix[i][j] for severity levels[i] x likelihood levels[j] "
+        "(drawn as the heat map); empty when not recorded.",
+    )
 
 
 class ControlMapping(_Frozen):
