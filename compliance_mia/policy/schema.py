@@ -68,6 +68,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+BUILTIN_PREFIX = "builtin:"
+
+
+def builtin_path(text: str) -> Path:
+    """Path of a file of a built-in example, e.g. ``builtin:health-insurance/members.csv``.
+
+    Built-in example files are generated on first use (see compliance_mia.demo)
+    rather than shipped, so they are resolved into the cache, not checked here.
+    """
+    from compliance_mia.demo import builtin_inputs_dir
+
+    name, _, file = text[len(BUILTIN_PREFIX) :].partition("/")
+    if name != "health-insurance" or not file or "/" in file or file.startswith("."):
+        raise ValueError(f"unknown built-in file '{text}'; available: builtin:health-insurance/<file>")
+    return builtin_inputs_dir(name) / file
+
+
 def _resolve(value: Path | None, info: ValidationInfo, *, must_exist: bool = True) -> Path | None:
     """Resolve ``value`` against the policy file's directory (from the load context).
 
@@ -77,6 +94,9 @@ def _resolve(value: Path | None, info: ValidationInfo, *, must_exist: bool = Tru
     if value is None:
         return None
     ctx = info.context or {}
+    text = str(value)
+    if text.startswith(BUILTIN_PREFIX):
+        return builtin_path(text)
     base: Path | None = ctx.get("base_dir")
     path = Path(value).expanduser()
     if not path.is_absolute() and base is not None:

@@ -1,0 +1,472 @@
+"""The ``compliance-mia`` command line: parse, call the library, map outcomes to exit codes.
+
+Exit codes: 0 success; 1 the gate failed (rating at or above ``--fail-on``,
+above the risk appetite, or ``diff`` found a worsening); 2 bad input (policy,
+data, model, assessment file) with a located message and nothing written;
+3 an internal error, which is a bug in compliance-mia.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from compliance_mia import __version__
+from compliance_mia.errors import ComplianceMiaError
+
+app = typer.Typer(
+    name="compliance-mia",
+    help="Membership inference risk assessments for ML models, rendered as audit evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cache_app = typer.Typer(help="Inspect or clear the reference-model cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+out = Console()
+err = Console(stderr=True)
+_state: dict[str, bool] = {"debug": False}
+
+EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guard(func: F) -> F:
+    """Turn library errors into located messages and exit codes, never tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ComplianceMiaError as exc:
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing was written")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if _state["debug"]:
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "This is a bug in compliance-mia. Re-run with --debug to see the traceback and report it.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_BUG) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"compliance-mia {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the tool is doing.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+        force=True,
+    )
+
+
+# --------------------------------------------------------------------- progress
+class RichProgress:
+    """Progress display for the runner's stages (the library only calls stage/advance)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: Any = None
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            self._progress.update(self._task, completed=task.total or 1, total=task.total or 1)
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[self._task]
+            self._progress.update(self._task, completed=task.total or 1, total=task.total or 1)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[RichProgress | None]:
+    if quiet:
+        yield None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        reporter = RichProgress(progress)
+        yield reporter
+        reporter.finish()
+
+
+# -------------------------------------------------------------------- helpers
+def _command_line() -> str:
+    return "compliance-mia " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _with_overrides(policy: Any, *, backend: str | None, n_jobs: int | None, cache_dir: Path | None,
+                    no_cache: bool) -> Any:
+    ref = policy.attacks.reference_models
+    update: dict[str, Any] = {}
+    if backend:
+        update["backend"] = backend
+    if n_jobs is not None:
+        update["n_jobs"] = n_jobs
+    if cache_dir is not None:
+        update["cache_dir"] = cache_dir.resolve()
+    if no_cache:
+        update["use_cache"] = False
+    if not update:
+        return policy
+    ref = ref.model_copy(update=update)
+    return policy.model_copy(update={"attacks": policy.attacks.model_copy(update={"reference_models": ref})})
+
+
+def _fmt_interval(iv: Any, pct: bool = False) -> str:
+    if iv is None or iv.estimate is None:
+        return "n/a"
+    if pct:
+        return f"{iv.estimate:.1%} (95% CI {iv.lower:.1%}–{iv.upper:.1%})"
+    return f"{iv.estimate:.3f} (95% CI {iv.lower:.3f}–{iv.upper:.3f})"
+
+
+def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    risk = assessment.risk
+    table.add_row("Overall rating", f"{risk.level.upper()}  (severity {risk.severity} × likelihood {risk.likelihood})")
+    if risk.appetite:
+        verdict = "within" if risk.within_appetite else "ABOVE"
+        table.add_row("Risk appetite", f"{risk.appetite} — rating is {verdict} appetite")
+    head = assessment.headline
+    if head is not None:
+        strongest = assessment.attack(head.strongest_attack)
+        table.add_row("Strongest attack", f"{strongest.title} ({strongest.name})")
+        table.add_row("AUC", _fmt_interval(head.auc))
+        for op in head.tpr_at_fpr:
+            if abs(op.fpr - 0.01) < 1e-12:
+                value = _fmt_interval(op.tpr, pct=True) if op.measurable else f"not measurable ({op.reason})"
+                table.add_row("TPR at 1% FPR", value)
+        if head.epsilon is not None and head.epsilon.epsilon_lower is not None:
+            table.add_row("Empirical ε ≥", f"{head.epsilon.epsilon_lower:.2f}")
+    else:
+        table.add_row("Attacks", "none could run with this exposure")
+    if assessment.residual_risk is not None:
+        table.add_row("After recommended controls", assessment.residual_risk.level.upper())
+    table.add_row("Status", assessment.signoff.status.upper())
+    out.print(table)
+    for f in files:
+        out.print(f"  wrote {f}")
+    out.print(f"Done in {seconds:.1f} s.")
+
+
+def _gate(assessment: Any, fail_on: str | None) -> int:
+    if fail_on is None:
+        return EXIT_OK
+    risk = assessment.risk
+    levels = list(risk.levels)
+    if fail_on == "appetite":
+        if risk.appetite is None:
+            err.print("[bold red]error:[/] --fail-on appetite needs risk.appetite in the policy")
+            return EXIT_INPUT
+        failed = risk.within_appetite is False
+        rule = f"rating above the risk appetite '{risk.appetite}'"
+    else:
+        if fail_on not in levels:
+            err.print(f"[bold red]error:[/] --fail-on: '{fail_on}' is not one of {', '.join(levels)}, appetite")
+            return EXIT_INPUT
+        failed = levels.index(risk.level) >= levels.index(fail_on)
+        rule = f"rating '{fail_on}' or higher"
+    outcome = "FAIL" if failed else "pass"
+    out.print(f"Gate ({rule}): rating is '{risk.level}' → {outcome}")
+    return EXIT_GATE if failed else EXIT_OK
+
+
+def _run_and_render(policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None) -> Any:
+    from compliance_mia.report import render_all
+    from compliance_mia.runner import run_assessment
+
+    start = time.perf_counter()
+    with _progress(quiet) as progress:
+        assessment = run_assessment(policy, policy_path=policy_path, progress=progress, command=_command_line())
+        if progress is not None:
+            progress.stage("Rendering the report")
+        files = render_all(
+            assessment,
+            out_dir,
+            formats=formats,
+            template_dir=policy.report.template_dir,
+            logo=policy.report.logo,
+        )
+    _print_summary(assessment, files, time.perf_counter() - start)
+    return assessment
+
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report and its twins to.")]
+FormatOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--format", "-f", help="Only these formats (json, html, pdf, oscal, csv, md); repeatable."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+# ------------------------------------------------------------------- commands
+@app.command()
+@_guard
+def demo(
+    out_dir: OutOption = Path("demo-report"),
+    quiet: QuietOption = False,
+) -> None:
+    """Train a model on the built-in health-insurance dataset and assess it end to end.
+
+    Writes the inputs it used (data, model, policy.yaml) to OUT/inputs and the
+    report (PDF, HTML, JSON and twins) to OUT.
+    """
+    from compliance_mia.demo import build_demo_inputs
+    from compliance_mia.policy import load_policy
+
+    out.print("Building the demo: 22,272 health-insurance survey records (Ecdat HI), random forest on 5,000.")
+    inputs = build_demo_inputs(out_dir / "inputs")
+    policy = load_policy(inputs.policy)
+    _run_and_render(inputs.policy, policy, out_dir, quiet=quiet, formats=None)
+    out.print(f"The policy used is {inputs.policy}; adapt it to assess your own model.")
+
+
+@app.command()
+@_guard
+def run(
+    policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")],
+    out_dir: OutOption = Path("report"),
+    fail_on: Annotated[
+        Optional[str],
+        typer.Option(help="Exit 1 when the rating is this level or higher, or 'appetite': above the policy's risk appetite."),
+    ] = None,
+    fmt: FormatOption = None,
+    backend: Annotated[
+        Optional[str], typer.Option(help="Reference-model backend: loky, threading, sequential, dask, ray.")
+    ] = None,
+    n_jobs: Annotated[Optional[int], typer.Option(help="Parallel workers (-1 = all cores).")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Reference-model cache directory.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Train reference models afresh.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the assessment a policy describes and write the report."""
+    from compliance_mia.policy import load_policy
+
+    if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
+        err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
+        raise typer.Exit(EXIT_INPUT)
+    policy = load_policy(policy_file, materialise_builtins=True)
+    policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
+    assessment = _run_and_render(policy_file, policy, out_dir, quiet=quiet, formats=fmt)
+    raise typer.Exit(_gate(assessment, fail_on))
+
+
+@app.command()
+@_guard
+def validate(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")]) -> None:
+    """Check a policy (fields, values, referenced files) without running anything."""
+    from compliance_mia.policy import load_policy
+
+    policy = load_policy(policy_file)
+    out.print(
+        f"[green]valid[/]: {policy_file} — {policy.system.name} ({policy.system.assessment_type}), "
+        f"exposure: {policy.exposure.outputs}, access: {policy.exposure.access}"
+    )
+
+
+@app.command()
+@_guard
+def render(
+    assessment_file: Annotated[Path, typer.Argument(help="assessment.json of a previous run.", metavar="ASSESSMENT")],
+    out_dir: OutOption = Path("report"),
+    fmt: FormatOption = None,
+    template_dir: Annotated[Optional[Path], typer.Option(help="Templates overriding the shipped ones.")] = None,
+    logo: Annotated[Optional[Path], typer.Option(help="Logo for the cover page.")] = None,
+) -> None:
+    """Re-render the report and its twins from assessment.json alone (no model or data needed)."""
+    from compliance_mia.assessment import Assessment
+    from compliance_mia.report import render_all
+
+    assessment = Assessment.load(assessment_file)
+    files = render_all(assessment, out_dir, formats=fmt, template_dir=template_dir, logo=logo)
+    for f in files:
+        out.print(f"wrote {f}")
+
+
+@app.command()
+@_guard
+def schema(
+    assessment: Annotated[bool, typer.Option("--assessment", help="Print the assessment.json schema instead.")] = False,
+) -> None:
+    """Print the JSON Schema of the policy (for editor autocompletion) or of assessment.json."""
+    import json
+
+    if assessment:
+        from compliance_mia.assessment import assessment_json_schema
+
+        text = json.dumps(assessment_json_schema(), indent=2, sort_keys=True)
+    else:
+        from compliance_mia.policy import policy_json_schema
+
+        text = json.dumps(policy_json_schema(), indent=2, sort_keys=True)
+    sys.stdout.write(text + "\n")
+
+
+@app.command("attacks")
+@_guard
+def list_attacks() -> None:
+    """List the attacks compliance-mia can run and what each needs."""
+    from compliance_mia.plan import describe_registry
+
+    table = Table(title="Membership inference attacks")
+    for col in ("name", "title", "family", "needs", "reference models", "cost"):
+        table.add_column(col)
+    for row in describe_registry():
+        table.add_row(row["name"], row["title"], row["family"], row["needs"], row["reference_models"], row["cost"])
+    out.print(table)
+
+
+@app.command()
+@_guard
+def plan(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")]) -> None:
+    """Show, before running, which attacks will run and whether the data can support each figure."""
+    from compliance_mia.metrics import StatisticsSettings, power_table
+    from compliance_mia.policy import load_policy
+    from compliance_mia.runner import preview
+
+    policy = load_policy(policy_file, materialise_builtins=True)
+    view = preview(policy)
+    table = Table(title=f"Attack plan for {policy.system.name}")
+    for col in ("attack", "runs", "why"):
+        table.add_column(col)
+    for item in view.plan.attacks:
+        table.add_row(item.title, "yes" if item.selected else "no", item.reason)
+    out.print(table)
+    settings = StatisticsSettings.from_policy(policy)
+    power = Table(title=f"Sample size: {view.n_members:,} members, {view.n_non_members:,} non-members")
+    for col in ("FPR", "measurable", "smallest detectable TPR", "non-members needed"):
+        power.add_column(col)
+    for row in power_table(view.n_members, view.n_non_members, settings=settings):
+        power.add_row(
+            f"{row['fpr']:.1%}",
+            "yes" if row["measurable"] else "no",
+            f"{row['min_detectable_tpr']:.1%}" if row["min_detectable_tpr"] is not None else "n/a",
+            f"{row['non_members_needed']:,}",
+        )
+    out.print(power)
+    for note in view.notes:
+        out.print(f"- {note}")
+
+
+@app.command()
+@_guard
+def whatif(
+    policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")],
+    control: Annotated[str, typer.Option(help="Catalogue control id to measure, e.g. output-label-only.")],
+    quiet: QuietOption = False,
+) -> None:
+    """Measure what one control would change: re-run the attacks under it and re-rate."""
+    from compliance_mia.policy import load_policy
+    from compliance_mia.runner import measure_control
+
+    policy = load_policy(policy_file, materialise_builtins=True)
+    with _progress(quiet) as progress:
+        before, result = measure_control(policy, control, progress=progress)
+    table = Table(title=f"What-if: {result.label}")
+    for col in ("", "now", f"with {result.control_id}"):
+        table.add_column(col)
+    table.add_row("rating", before.risk.level, result.residual.level if result.residual else "n/a")
+    head = before.headline
+    table.add_row("strongest attack", head.strongest_attack if head else "none", result.strongest_attack or "none")
+    table.add_row("AUC", _fmt_interval(head.auc if head else None), _fmt_interval(result.auc))
+    now_tpr = next((op.tpr for op in (head.tpr_at_fpr if head else []) if abs(op.fpr - 0.01) < 1e-12), None)
+    table.add_row("TPR at 1% FPR", _fmt_interval(now_tpr, pct=True), _fmt_interval(result.tpr_at_1pct_fpr, pct=True))
+    if result.utility_before is not None:
+        table.add_row("accuracy (non-members)", f"{result.utility_before:.1%}", f"{(result.utility_after or 0):.1%}")
+    out.print(table)
+    if result.note:
+        out.print(result.note)
+
+
+@app.command()
+@_guard
+def diff(
+    old: Annotated[Path, typer.Argument(help="Previous assessment.json.")],
+    new: Annotated[Path, typer.Argument(help="New assessment.json.")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Markdown output (for a PR comment).")] = False,
+) -> None:
+    """Compare two assessments; exit 1 when the risk worsened."""
+    from compliance_mia.assessment import Assessment
+    from compliance_mia.diff import compare, format_change
+
+    change = compare(Assessment.load(old), Assessment.load(new))
+    sys.stdout.write(format_change(change, markdown=markdown))
+    raise typer.Exit(EXIT_GATE if change.worsened else EXIT_OK)
+
+
+@cache_app.command("info")
+@_guard
+def cache_info(cache_dir: Annotated[Optional[Path], typer.Option(help="Cache directory.")] = None) -> None:
+    """Show where reference models are cached and how much space they take."""
+    from compliance_mia.reference import ReferenceCache
+
+    info = ReferenceCache(cache_dir).info()
+    out.print(f"{info['directory']}: {info['models']} cached model(s), {info['bytes'] / 1e6:.1f} MB")
+
+
+@cache_app.command("clear")
+@_guard
+def cache_clear(cache_dir: Annotated[Optional[Path], typer.Option(help="Cache directory.")] = None) -> None:
+    """Delete cached reference models."""
+    from compliance_mia.reference import ReferenceCache
+
+    removed = ReferenceCache(cache_dir).clear()
+    out.print(f"removed {removed} cached model(s)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
