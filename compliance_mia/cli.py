@@ -328,9 +328,10 @@ def render(
 ) -> None:
     """Re-render the report and its twins from assessment.json alone (no model or data needed)."""
     from compliance_mia.assessment import Assessment
-    from compliance_mia.report import render_all
 
     assessment = Assessment.load(assessment_file)
+    from compliance_mia.report import render_all
+
     files = render_all(assessment, out_dir, formats=fmt, template_dir=template_dir, logo=logo)
     for f in files:
         out.print(f"wrote {f}")
