@@ -379,6 +379,9 @@ class ChangeItem(_Frozen):
     significant: bool | None = None
     direction: Literal["better", "worse", "unchanged", "n/a"] = "n/a"
     note: str = ""
+    unit: str = Field(
+        "", description="How to read old/new: 'share' (a proportion), 'score' (e.g. AUC), 'epsilon', or '' for text."
+    )
 
 
 class ChangeSummary(_Frozen):
