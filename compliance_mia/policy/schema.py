@@ -149,7 +149,9 @@ class HttpTargetSpec(_Strict):
         "objects", description="Send each record as a {feature: value} object or as a list in feature order."
     )
     probabilities_path: str | None = Field(
-        None, description="Dotted JSON path to the per-record probability lists in the response, e.g. 'predictions'."
+        None,
+        description="Dotted JSON path to the per-record probability lists in the response, e.g. 'predictions'; "
+        "'*' steps into every item of a list, e.g. 'results.*.probabilities'.",
     )
     label_path: str | None = Field(None, description="Dotted JSON path to the per-record predicted labels.")
     batch_size: int = Field(256, ge=1, le=100_000)
@@ -166,6 +168,19 @@ class HttpTargetSpec(_Strict):
     )
     auth_scheme: str | None = Field("Bearer", description="Prefix before the credential, e.g. 'Bearer'; null for none.")
     verify_tls: bool = Field(True, description="Verify TLS certificates (keep on outside tests).")
+
+
+class OnnxTargetSpec(_Strict):
+    """Which outputs of an ONNX model to read (normally found automatically)."""
+
+    probabilities_output: str | None = Field(
+        None,
+        description="Name of the output holding class probabilities; default: the probability "
+        "output skl2onnx writes (a ZipMap list or a [records x classes] tensor).",
+    )
+    label_output: str | None = Field(
+        None, description="Name of the output holding the predicted label; default: found from the model."
+    )
 
 
 class PredictionsSpec(_Strict):
@@ -206,6 +221,7 @@ class ModelSpec(_Strict):
     )
     http: HttpTargetSpec | None = None
     predictions: PredictionsSpec | None = None
+    onnx: OnnxTargetSpec | None = Field(None, description="ONNX only: output names, if not found automatically.")
 
     _resolve_artifact = field_validator("artifact")(_resolve)
 

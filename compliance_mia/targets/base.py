@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+
+if TYPE_CHECKING:
+    from compliance_mia.policy.schema import EstimatorSpec
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,57 @@ class Target(ABC):
         return False
 
     def estimator_template(self) -> BaseEstimator | None:
-        """An unfitted copy of the target's estimator for reference models, or None for a black box."""
+        """An unfitted copy of the target's estimator for reference models; None for a black box."""
         return None
+
+    #: the policy's ``model.surrogate`` (set by :func:`~compliance_mia.targets.open_target`)
+    surrogate_spec: EstimatorSpec | None = None
+
+    def surrogate_estimator(self) -> BaseEstimator | None:
+        """An unfitted surrogate estimator declared in the policy, or None.
+
+        A surrogate is *not* a copy of the target: it stands in for a model
+        that cannot be cloned (ONNX, HTTP, predictions file), so reference
+        models trained with it are reported as surrogates.
+        :meth:`estimator_template` never returns a surrogate.
+        """
+        if self.surrogate_spec is None:
+            return None
+        from compliance_mia.targets.surrogate import estimator_from_spec
+
+        return estimator_from_spec(self.surrogate_spec)
+
+    #: most records the assessment may send (None: unlimited); remote targets set it from the policy
+    query_budget: int | None = None
+    #: where the budget comes from, for messages (e.g. "model.http.query_budget")
+    budget_source: str = "the query budget"
+
+    def remaining_budget(self) -> int | None:
+        """Records that may still be sent before the query budget is spent (None: no budget)."""
+        if self.query_budget is None:
+            return None
+        return max(self.query_budget - self.queries, 0)
+
+    def ensure_budget(self, n_records: int, purpose: str = "") -> None:
+        """Raise :class:`~compliance_mia.errors.QueryBudgetExceeded` unless ``n_records`` more fit.
+
+        Lets the planner or runner refuse work before any query is sent, rather
+        than stopping half-way through an attack.
+        """
+        left = self.remaining_budget()
+        if left is not None and n_records > left:
+            from compliance_mia.errors import QueryBudgetExceeded
+
+            what = f" for {purpose}" if purpose else ""
+            raise QueryBudgetExceeded(
+                f"sending {n_records} more record(s){what} would exceed {self.budget_source} "
+                f"of {self.query_budget} record(s): {self.queries} already sent, {left} left. "
+                "Nothing more was sent; raise the budget in the policy or audit fewer records"
+            )
+
+    def query_cost(self) -> dict[str, float]:
+        """What querying has cost so far: records; remote targets add requests, retries, seconds."""
+        return {"records": float(self.queries)}
 
     @abstractmethod
     def _raw(self, X: pd.DataFrame, ids: np.ndarray) -> RawOutputs:
@@ -75,11 +128,12 @@ class Target(ABC):
         """Query the model for ``X`` (records named by ``ids``), counting the queries."""
         if ids is None:
             ids = np.asarray([f"q{i}" for i in range(len(X))])
+        self.ensure_budget(len(X))
         out = self._raw(X, ids)
         self.queries += len(X)
         return out
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections or sessions held by the adapter."""
 
 
