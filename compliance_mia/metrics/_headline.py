@@ -1,0 +1,147 @@
+"""The worst case across attacks, with intervals corrected for picking it.
+
+Choosing the strongest of m attacks after looking at the results and then
+quoting its interval as if it had been chosen in advance overstates what is
+known. The headline therefore recomputes the strongest attack's intervals so
+that they would hold for all m attacks at once (Bonferroni: each at
+confidence 1 − α/m), and takes the ε bound over every attack and threshold
+under one simultaneous correction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compliance_mia.assessment import AttackOutcome, EpsilonBound, Headline
+from compliance_mia.metrics._epsilon import epsilon_bound
+from compliance_mia.metrics._evaluate import AUC_METHOD, auc_interval, operating_points
+from compliance_mia.metrics._ranking import ScoreGroups, roc_from_groups, tpr_at
+from compliance_mia.metrics._settings import StatisticsSettings
+
+
+def _selection_text(m: int, settings: StatisticsSettings, per: float) -> str:
+    conf = settings.confidence_level
+    if m <= 1:
+        return (
+            "Only one attack was run, so no correction for choosing the strongest was needed; "
+            f"intervals are at {conf:.0%} confidence."
+        )
+    return (
+        f"The strongest of {m} attacks was chosen after seeing the results. To keep its figures "
+        f"honest, each interval was computed at {per:.2%} confidence instead of {conf:.0%} "
+        f"(Bonferroni correction over {m} attacks), so the intervals hold at {conf:.0%} "
+        "confidence whichever attack turned out strongest."
+    )
+
+
+def strongest(
+    outcomes: list[AttackOutcome],
+    scores: dict[str, np.ndarray],
+    is_member: np.ndarray,
+    *,
+    reference_fpr: float,
+) -> str:
+    """Name of the attack with the highest TPR at ``reference_fpr`` (ties: highest AUC)."""
+    best: tuple[float, float, str] | None = None
+    for outcome in outcomes:
+        groups = ScoreGroups.build(scores[outcome.name], is_member)
+        tpr = float(tpr_at(roc_from_groups(groups), reference_fpr))
+        auc = outcome.metrics.auc.estimate
+        key = (round(tpr, 12), -1.0 if auc is None else round(auc, 12), outcome.name)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    assert best is not None
+    return best[2]
+
+
+def headline(
+    outcomes: list[AttackOutcome],
+    scores: dict[str, np.ndarray],
+    is_member: np.ndarray,
+    *,
+    settings: StatisticsSettings,
+    seed: int,
+) -> Headline:
+    """Worst case across ``outcomes``, with selection-corrected intervals.
+
+    Parameters
+    ----------
+    outcomes : list of AttackOutcome
+        The attacks run (their metrics give the AUC used to break TPR ties).
+    scores : dict
+        Per-record scores by attack name, aligned with ``is_member``.
+    is_member : ndarray of bool
+    settings : StatisticsSettings
+    seed : int
+        Policy seed; bootstrap stream ``("bootstrap", "headline/<attack>")``.
+    """
+    if not outcomes:
+        raise ValueError("headline needs at least one attack outcome")
+    m = len(outcomes)
+    alpha = settings.alpha
+    per = 1.0 - alpha / m
+    name = strongest(outcomes, scores, is_member, reference_fpr=settings.reference_fpr)
+    groups = ScoreGroups.build(scores[name], is_member)
+    roc = roc_from_groups(groups)
+    auc = auc_interval(
+        groups, settings=settings, seed=seed, stream=f"headline/{name}", confidence=per
+    )
+    points = operating_points(roc, settings=settings, confidence=per)
+    if m > 1:
+        note = f" (Bonferroni over {m} attacks: {per:.2%} each)"
+        auc = auc.model_copy(
+            update={"confidence": settings.confidence_level, "method": AUC_METHOD + note}
+        )
+        points = [
+            p.model_copy(
+                update={
+                    "tpr": p.tpr.model_copy(
+                        update={
+                            "confidence": settings.confidence_level,
+                            "method": p.tpr.method + note,
+                        }
+                    )
+                }
+            )
+            for p in points
+        ]
+    return Headline(
+        strongest_attack=name,
+        auc=auc,
+        tpr_at_fpr=points,
+        epsilon=_epsilon_over_attacks(outcomes, scores, is_member, settings=settings),
+        selection_correction=_selection_text(m, settings, per),
+        reference_fpr=float(settings.reference_fpr),
+    )
+
+
+def _epsilon_over_attacks(
+    outcomes: list[AttackOutcome],
+    scores: dict[str, np.ndarray],
+    is_member: np.ndarray,
+    *,
+    settings: StatisticsSettings,
+) -> EpsilonBound:
+    m = len(outcomes)
+    bounds = [
+        epsilon_bound(
+            roc_from_groups(ScoreGroups.build(scores[o.name], is_member)),
+            delta=settings.delta,
+            confidence=settings.confidence_level,
+            n_comparisons=m,
+        )
+        for o in outcomes
+    ]
+    values = [b.epsilon_lower for b in bounds if b.epsilon_lower is not None]
+    examined = sum(b.thresholds_examined for b in bounds) // m
+    return EpsilonBound(
+        epsilon_lower=max(values) if values else None,
+        delta=float(settings.delta),
+        confidence=float(settings.confidence_level),
+        thresholds_examined=int(examined),
+        correction=(
+            f"Largest bound over {m} attack(s) × their thresholds ({examined} threshold tests in "
+            "all); every test is Bonferroni-corrected for all of them together, so the bound holds "
+            f"at {settings.confidence_level:.0%} confidence after picking the largest."
+        ),
+    )

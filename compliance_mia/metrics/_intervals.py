@@ -1,0 +1,188 @@
+"""Confidence intervals: Clopper–Pearson, seeded bootstrap for AUC, DKW for advantage.
+
+Every interval here is built to hold at its stated confidence without
+assuming a score distribution: exact binomial (Clopper–Pearson) bounds for
+proportions, a stratified percentile bootstrap for AUC, and the
+Dvoretzky–Kiefer–Wolfowitz–Massart inequality for the advantage (a maximum
+over all thresholds, which a plain bootstrap overstates near zero).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import beta, binom
+
+from compliance_mia.metrics._ranking import Roc, ScoreGroups, tpr_at
+
+# Bootstrap work is done in chunks of resamples so memory stays near
+# _CHUNK_CELLS integers whatever the number of records.
+_CHUNK_CELLS = 4_000_000
+
+
+def cp_lower(count: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """One-sided Clopper–Pearson lower bound: P(true rate < bound) ≤ alpha."""
+    x = np.asarray(count, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = beta.ppf(alpha, x, n - x + 1)
+    return np.where(x <= 0, 0.0, out)
+
+
+def cp_upper(count: int | np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """One-sided Clopper–Pearson upper bound: P(true rate > bound) ≤ alpha."""
+    x = np.asarray(count, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = beta.ppf(1.0 - alpha, x + 1, n - x)
+    return np.where(x >= n, 1.0, out)
+
+
+def clopper_pearson(count: int, n: int, *, confidence: float) -> tuple[float, float]:
+    """Exact two-sided interval for a binomial proportion ``count/n``."""
+    alpha = 1.0 - confidence
+    return float(cp_lower(count, n, alpha / 2)), float(cp_upper(count, n, alpha / 2))
+
+
+# ---------------------------------------------------------------- TPR at FPR
+@dataclass(frozen=True)
+class TprInterval:
+    """TPR at a target FPR with an interval that also covers threshold uncertainty."""
+
+    estimate: float
+    lower: float
+    upper: float
+    expected_count: int
+    lower_fpr: float
+    upper_fpr: float
+
+
+def _kth_vertex(roc: Roc, k: int) -> int:
+    """Index of the ROC vertex that first flags the k-th highest-scoring non-member."""
+    return int(np.searchsorted(roc.fp, k, side="left"))
+
+
+def tpr_interval(roc: Roc, fpr: float, *, confidence: float) -> TprInterval:
+    """TPR at ``fpr`` with a threshold-adjusted Clopper–Pearson interval.
+
+    The threshold that gives FPR ``fpr`` is itself estimated from the
+    non-members, so a Clopper–Pearson interval on the members alone would be
+    too narrow (badly so at low FPR, where the ROC is steep). Instead, two
+    thresholds are taken from the non-member scores: one whose true FPR is,
+    with probability ≥ 1 − α/4, at most ``fpr`` (order statistic from the
+    binomial distribution of false positives), and one whose true FPR is at
+    least ``fpr``. As the ROC is monotone, the true TPR at ``fpr`` lies
+    between the true TPRs at those thresholds, which are bounded by
+    one-sided Clopper–Pearson bounds on the members at level α/4 each. The
+    four statements hold together with probability ≥ 1 − α (Bonferroni),
+    whatever the score distribution, with or without ties.
+    """
+    alpha = 1.0 - confidence
+    a = alpha / 4.0
+    n1, n0 = roc.n_members, roc.n_non_members
+    estimate = float(tpr_at(roc, fpr))
+    # Lower side: k_a = largest k with P(Bin(n0, fpr) <= k-1) <= a; flag scores strictly above
+    # the k_a-th highest non-member score (strict, so tied scores cannot inflate it).
+    k_a = int(binom.ppf(a, n0, fpr))
+    if binom.cdf(k_a, n0, fpr) <= a:
+        k_a += 1
+    k_a = min(max(k_a, 0), n0)
+    if k_a == 0:
+        x_lo, fpr_lo = 0, 0.0
+    else:
+        i = _kth_vertex(roc, k_a)
+        x_lo, fpr_lo = int(roc.tp[i - 1]), float(roc.fpr[i - 1])
+    # Upper side: k_b = smallest k with P(Bin(n0, fpr) <= k-1) >= 1-a; flag scores at or above
+    # the k_b-th highest non-member score.
+    k_b = int(binom.ppf(1.0 - a, n0, fpr)) + 1
+    if k_b > n0:
+        x_hi, fpr_hi = n1, 1.0
+    else:
+        i = _kth_vertex(roc, k_b)
+        x_hi, fpr_hi = int(roc.tp[i]), float(roc.fpr[i])
+    lower = min(float(cp_lower(x_lo, n1, a)), estimate)
+    upper = max(float(cp_upper(x_hi, n1, a)), estimate)
+    return TprInterval(
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        expected_count=int(round(estimate * n1)),
+        lower_fpr=fpr_lo,
+        upper_fpr=fpr_hi,
+    )
+
+
+def min_detectable_tpr(n_members: int, fpr: float, *, confidence: float) -> float | None:
+    """Smallest TPR at ``fpr`` whose interval would exclude random guessing (TPR = FPR).
+
+    Uses the same one-sided Clopper–Pearson bound as :func:`tpr_interval`
+    (level α/4) and assumes the threshold itself is well estimated, so it is
+    the best case: with few non-members the real margin is larger. ``None``
+    when even identifying every member would not be distinguishable.
+    """
+    if n_members <= 0:
+        return None
+    a = (1.0 - confidence) / 4.0
+    if float(cp_lower(n_members, n_members, a)) <= fpr:
+        return None
+    lo, hi = 0, n_members  # invariant: cp_lower(hi) > fpr
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if float(cp_lower(mid, n_members, a)) > fpr:
+            hi = mid
+        else:
+            lo = mid
+    return hi / n_members
+
+
+# ---------------------------------------------------------------- AUC bootstrap
+def bootstrap_auc(groups: ScoreGroups, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """AUC of ``resamples`` stratified bootstrap resamples.
+
+    Members and non-members are resampled separately (their counts are fixed
+    by the audit design). Scores are sorted once; each resample only needs
+    how many times each distinct score was drawn, so a resample costs O(n)
+    and resamples are processed as vectorised blocks.
+    """
+    n1, n0, n_groups = groups.n_members, groups.n_non_members, groups.values.size
+    g_mem = groups.group[groups.is_member]
+    g_non = groups.group[~groups.is_member]
+    chunk = int(max(1, min(resamples, _CHUNK_CELLS // (n1 + n0 + 2 * n_groups))))
+    out = np.empty(resamples, dtype=float)
+    done = 0
+    while done < resamples:
+        c = min(chunk, resamples - done)
+        offset = (np.arange(c) * n_groups)[:, None]
+        mem = g_mem[rng.integers(0, n1, size=(c, n1))] + offset
+        non = g_non[rng.integers(0, n0, size=(c, n0))] + offset
+        m_counts = np.bincount(mem.ravel(), minlength=c * n_groups).reshape(c, n_groups)
+        n_counts = np.bincount(non.ravel(), minlength=c * n_groups).reshape(c, n_groups)
+        below = np.cumsum(n_counts, axis=1) - n_counts
+        wins = np.sum(m_counts * (below + 0.5 * n_counts), axis=1)
+        out[done : done + c] = wins / (float(n1) * float(n0))
+        done += c
+    return out
+
+
+def percentile_interval(samples: np.ndarray, *, confidence: float) -> tuple[float, float]:
+    """Two-sided percentile interval of bootstrap ``samples``."""
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(samples, [alpha / 2, 1 - alpha / 2])
+    return float(lo), float(hi)
+
+
+# ---------------------------------------------------------------- advantage
+def advantage_interval(
+    advantage: float, n_members: int, n_non_members: int, *, confidence: float
+) -> tuple[float, float]:
+    """Distribution-free interval for max(TPR − FPR) by the DKW–Massart inequality.
+
+    With probability ≥ 1 − α/2 each, the empirical member and non-member
+    score distributions are within ε₁ and ε₀ of the true ones at every
+    threshold at once (ε = sqrt(ln(4/α) / 2n)); the advantage, a maximum over
+    thresholds, then moves by at most ε₁ + ε₀.
+    """
+    alpha = 1.0 - confidence
+    e1 = math.sqrt(math.log(4.0 / alpha) / (2.0 * n_members))
+    e0 = math.sqrt(math.log(4.0 / alpha) / (2.0 * n_non_members))
+    return max(0.0, advantage - e1 - e0), min(1.0, advantage + e1 + e0)
