@@ -241,6 +241,7 @@ class ControlMapping(_Frozen):
 
     framework: str
     clauses: list[str]
+    title: str = Field("", description="Framework name for display, e.g. 'GDPR (Regulation (EU) 2016/679)'.")
 
 
 class WhatIfResult(_Frozen):
