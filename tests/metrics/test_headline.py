@@ -1,0 +1,80 @@
+"""Headline: the strongest attack, with intervals corrected for having picked it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ground_truth import gaussian_scores
+
+from compliance_mia.assessment import AttackOutcome
+from compliance_mia.metrics import StatisticsSettings, evaluate_attack, headline
+
+
+def _outcomes(
+    scores: dict[str, np.ndarray], is_member: np.ndarray, settings: StatisticsSettings
+) -> list[AttackOutcome]:
+    return [
+        AttackOutcome(
+            name=name,
+            title=name,
+            family="test",
+            summary="",
+            signal="",
+            metrics=evaluate_attack(
+                s, is_member, settings=settings, seed=0, stream=name, n_comparisons=len(scores)
+            ),
+        )
+        for name, s in scores.items()
+    ]
+
+
+def test_strongest_attack_and_wider_intervals(
+    gen: np.random.Generator, settings: StatisticsSettings
+) -> None:
+    base, is_member = gaussian_scores(gen, 2000, 2000, 1.2)
+    scores = {
+        "weak": base * 0.2 + gen.normal(size=4000),
+        "strong": base,
+        "medium": base + gen.normal(size=4000) * 0.7,
+    }
+    outcomes = _outcomes(scores, is_member, settings)
+    h = headline(outcomes, scores, is_member, settings=settings, seed=0)
+    assert h.strongest_attack == "strong"
+    single = outcomes[1].metrics
+    assert h.auc.estimate == pytest.approx(single.auc.estimate)
+    assert h.auc.upper - h.auc.lower > single.auc.upper - single.auc.lower
+    assert h.auc.confidence == 0.95 and "Bonferroni over 3" in h.auc.method
+    for hp, sp in zip(h.tpr_at_fpr, single.operating_points, strict=True):
+        assert hp.tpr.lower <= sp.tpr.lower and hp.tpr.upper >= sp.tpr.upper
+    assert "strongest of 3 attacks" in h.selection_correction
+    assert h.reference_fpr == 0.01
+    assert h.epsilon is not None
+    best = max(o.metrics.epsilon.epsilon_lower or 0 for o in outcomes)
+    assert h.epsilon.epsilon_lower == pytest.approx(best)
+
+
+def test_ties_broken_by_auc(settings: StatisticsSettings) -> None:
+    # Neither attack finds anyone at 1% FPR; the better-ranking one wins.
+    n = 400
+    is_member = np.arange(n) < 200
+    good = np.where(is_member, 0.6, 0.4) + np.linspace(0, 0.01, n)
+    good[~is_member][:10] = 1.0
+    flat = np.zeros(n)
+    scores = {
+        "flat": flat,
+        "good": np.where(np.arange(n) < 200, 0.5, 0.0) + (np.arange(n) % 7) * 0.0,
+    }
+    scores["good"][200:205] = 1.0  # five non-members on top: TPR@1% = 0 for both
+    outcomes = _outcomes(scores, is_member, settings)
+    h = headline(outcomes, scores, is_member, settings=settings, seed=0)
+    assert h.strongest_attack == "good"
+
+
+def test_single_attack_needs_no_correction(
+    gen: np.random.Generator, settings: StatisticsSettings
+) -> None:
+    s, is_member = gaussian_scores(gen, 300, 300, 0.5)
+    outcomes = _outcomes({"only": s}, is_member, settings)
+    h = headline(outcomes, {"only": s}, is_member, settings=settings, seed=0)
+    assert "no correction" in h.selection_correction
+    assert h.auc.method == outcomes[0].metrics.auc.method
