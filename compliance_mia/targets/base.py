@@ -116,6 +116,14 @@ class Target(ABC):
                 "Nothing more was sent; raise the budget in the policy or audit fewer records"
             )
 
+    def assessment_warnings(self) -> list[str]:
+        """Things about how the model was reached that the Assessment must state as warnings.
+
+        E.g. TLS verification turned off for an HTTP target. (Unpickling is
+        reported through :attr:`unsafe_load`.)
+        """
+        return []
+
     def query_cost(self) -> dict[str, float]:
         """What querying has cost so far: records; remote targets add requests, retries, seconds."""
         return {"records": float(self.queries)}
