@@ -146,22 +146,33 @@ def auc_score(scores: np.ndarray, is_member: np.ndarray) -> float:
     return auc_from_groups(ScoreGroups.build(scores, is_member))
 
 
-def upper_hull_points(roc: Roc) -> tuple[np.ndarray, np.ndarray]:
-    """ROC vertices with vertical runs collapsed to their top (distinct FPR, best TPR).
+def fpr_runs(roc: Roc) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct FPR values with the lowest and highest TPR reached at each.
 
-    At an FPR reached exactly, lowering the threshold past records that are
-    all members only adds true positives, so the best TPR at that FPR is the
-    top of the vertical run. This is the curve TPR at a fixed FPR is read from.
+    Vertices sharing an FPR form a vertical run (records that are all
+    members). At an FPR reached exactly, the best TPR is the top of its run;
+    between two distinct FPRs the curve goes from the top of one run to the
+    bottom of the next.
     """
     starts = np.flatnonzero(np.concatenate([[True], np.diff(roc.fpr) > 0]))
     ends = np.concatenate([starts[1:], [roc.fpr.size]]) - 1
-    return roc.fpr[starts], roc.tpr[ends]
+    return roc.fpr[starts], roc.tpr[starts], roc.tpr[ends]
 
 
 def tpr_at(roc: Roc, fpr: float | np.ndarray) -> np.ndarray:
-    """TPR at the given FPR(s) by linear interpolation along the exact ROC."""
-    x, y = upper_hull_points(roc)
-    return np.interp(np.asarray(fpr, dtype=float), x, y)
+    """TPR at the given FPR(s) by linear interpolation along the exact ROC.
+
+    At an FPR reached exactly this is the best TPR with that FPR; without
+    ties, the best TPR among thresholds whose FPR does not exceed ``fpr``.
+    """
+    x, bottom, top = fpr_runs(roc)
+    f = np.clip(np.asarray(fpr, dtype=float), 0.0, 1.0)
+    j = np.clip(np.searchsorted(x, f, side="right") - 1, 0, x.size - 1)
+    nxt = np.minimum(j + 1, x.size - 1)
+    span = x[nxt] - x[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(span > 0, (f - x[j]) / span, 0.0)
+    return np.where((f == x[j]) | (nxt == j), top[j], top[j] + frac * (bottom[nxt] - top[j]))
 
 
 def tpr_at_fpr(scores: np.ndarray, is_member: np.ndarray, *, fpr: float = 1e-3) -> float:
@@ -188,21 +199,24 @@ def plot_points(
 ) -> tuple[list[float], list[float]]:
     """ROC downsampled for plotting, keeping the low-FPR region exact.
 
-    Keeps the first ``exact_low`` distinct-FPR vertices unchanged and adds
-    points on a logarithmic FPR grid from 1/n_non_members to 1 (so log-log
-    plots show the low-FPR region, even across a large group of tied scores)
-    and on a linear grid. Every point lies on the exact (interpolated) ROC.
+    Keeps the first ``exact_low`` distinct FPRs exactly (both ends of each
+    vertical run) and adds points on a logarithmic FPR grid from
+    1/n_non_members to 1 (so log-log plots show the low-FPR region, even
+    across a large group of tied scores) and on a linear grid. Every point
+    lies on the exact (interpolated) ROC; FPR never decreases.
     """
-    x, _ = upper_hull_points(roc)
+    x, bottom, top = fpr_runs(roc)
     n0 = max(roc.n_non_members, 1)
-    n_log = max((max_points - exact_low) * 2 // 3, 2)
-    n_lin = max(max_points - exact_low - n_log, 2)
-    grid = np.concatenate(
-        [x[:exact_low], np.geomspace(1.0 / n0, 1.0, n_log), np.linspace(0.0, 1.0, n_lin)]
-    )
+    n_exact = min(exact_low, x.size)
+    budget = max_points - 2 * n_exact
+    n_log = max(budget * 2 // 3, 2)
+    n_lin = max(budget - n_log, 2)
+    grid = np.concatenate([np.geomspace(1.0 / n0, 1.0, n_log), np.linspace(0.0, 1.0, n_lin)])
     grid = np.unique(np.clip(grid, 0.0, 1.0))
-    if grid.size > max_points:
-        keep = np.unique(np.linspace(0, grid.size - 1, max_points).round().astype(int))
-        grid = grid[keep]
-    y = tpr_at(roc, grid)
-    return [float(v) for v in grid], [float(v) for v in y]
+    grid = grid[~np.isin(grid, x[:n_exact])]
+    px = np.concatenate([x[:n_exact], x[:n_exact], grid])
+    py = np.concatenate([bottom[:n_exact], top[:n_exact], tpr_at(roc, grid)])
+    order = np.lexsort((py, px))
+    px, py = px[order], py[order]
+    keep = np.concatenate([[True], (np.diff(px) > 0) | (np.diff(py) > 0)])
+    return [float(v) for v in px[keep]], [float(v) for v in py[keep]]

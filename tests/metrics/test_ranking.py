@@ -49,20 +49,25 @@ def test_tpr_at_fpr_is_best_tpr_with_at_most_that_fpr(gen: np.random.Generator) 
         assert tpr_at_fpr(scores, is_member, fpr=fpr) == pytest.approx(brute)
 
 
-def test_tpr_between_vertices_is_linear_interpolation(gen: np.random.Generator) -> None:
+def test_tpr_between_vertices_without_ties(gen: np.random.Generator) -> None:
+    # Without ties the curve is flat between consecutive non-members: the TPR at any FPR f
+    # is the share of members above the (floor(f * n0) + 1)-th highest non-member.
     scores = gen.normal(size=400)
     is_member = np.arange(400) < 200
-    roc = roc_curve(scores, is_member)
-    fpr, tpr, _ = sk_roc_curve(is_member, scores, drop_intermediate=False)
-    for f in (0.001, 0.0123, 0.1, 0.5):
-        expected = np.interp(f, *_collapse(fpr, tpr))
-        assert tpr_at_fpr(scores, is_member, fpr=f) == pytest.approx(expected)
-    assert roc.n_members == 200
+    non = np.sort(scores[~is_member])[::-1]
+    for f in (0.001, 0.0123, 0.1, 0.5, 0.999):
+        brute = np.mean(scores[is_member] > non[int(np.floor(f * 200))])
+        assert tpr_at_fpr(scores, is_member, fpr=f) == pytest.approx(brute)
 
 
-def _collapse(fpr: np.ndarray, tpr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    xs = np.unique(fpr)
-    return xs, np.array([tpr[fpr == x].max() for x in xs])
+def test_vertical_run_is_not_interpolated_across() -> None:
+    # Five non-members on top, then all members: nobody is found below 5/400 FPR.
+    n = 800
+    is_member = np.arange(n) < 400
+    scores = np.where(is_member, 0.5, 0.0)
+    scores[400:405] = 1.0
+    assert tpr_at_fpr(scores, is_member, fpr=0.01) == 0.0
+    assert tpr_at_fpr(scores, is_member, fpr=5 / 400) == 1.0
 
 
 def test_tied_group_equals_expected_value_of_random_tie_breaking(gen: np.random.Generator) -> None:
