@@ -72,8 +72,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 
 # ------------------------------------------------------------------ policies
-def write_policy(directory: Path, model: dict, *, name: str = "policy.yaml", demo_dir: Path,
-                 exposure: str = "probabilities", extra: dict | None = None) -> Path:
+def make_policy_file(directory: Path, model: dict, *, name: str = "policy.yaml", demo_dir: Path,
+                     exposure: str = "probabilities", extra: dict | None = None) -> Path:
     """A complete policy on the demo records with the given ``model`` section."""
     policy: dict[str, Any] = {
         "system": {"name": "Tumour triage", "owner": "Oncology ML", "assessment_type": "ad-hoc"},
@@ -244,3 +244,13 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """(environment variable name, value) of a test API key, set in the environment."""
     monkeypatch.setenv(API_KEY_ENV, SECRET)
     return API_KEY_ENV, SECRET
+
+
+@pytest.fixture
+def write_policy(demo: Demo):
+    """``write_policy(directory, model_section, **options)`` on the demo records."""
+
+    def write(directory: Path, model: dict, **options: Any) -> Path:
+        return make_policy_file(directory, model, demo_dir=demo.dir, **options)
+
+    return write
