@@ -3,9 +3,28 @@
 Importing this package registers the built-in attacks. Adding an attack means
 adding one module here (and its tests); the planner, the CLI's ``attacks``
 listing, the report and the docs pick it up from the registry.
+
+========================  =============================================  ==================
+module                    attacks                                        reference models
+========================  =============================================  ==================
+label_only                gap, label-robustness,                         –, –, offline
+                          label-robustness-calibrated
+threshold                 loss, confidence, entropy, modified-entropy    –
+calibrated                calibrated-loss                                offline
+shadow                    shadow                                         offline
+lira                      lira-offline, lira-online                      offline, online
+rmia                      rmia-offline, rmia-online                      offline, online
+========================  =============================================  ==================
 """
 
-from compliance_mia.attacks import label_only, threshold  # noqa: F401 - registration
+from compliance_mia.attacks import (  # noqa: F401 - registration
+    calibrated,
+    label_only,
+    lira,
+    rmia,
+    shadow,
+    threshold,
+)
 from compliance_mia.attacks.base import (
     Attack,
     AttackContext,
@@ -16,4 +35,12 @@ from compliance_mia.attacks.base import (
     registry,
 )
 
-__all__ = ["Attack", "AttackContext", "AttackResult", "AttackSpec", "get_attack", "register", "registry"]
+__all__ = [
+    "Attack",
+    "AttackContext",
+    "AttackResult",
+    "AttackSpec",
+    "get_attack",
+    "register",
+    "registry",
+]

@@ -43,6 +43,9 @@ class AttackSpec:
     reference_mode: Literal["offline", "online"] | None = None  #: None: needs no reference models
     cost: Cost = "low"
     citation: str = ""
+    needs_population: bool = False  #: reads the attacker's background (population) records
+    perturbs_inputs: bool = False  #: sends label_only_queries perturbed copies of each record
+    record_seconds: float = 2e-6  #: rough scoring time per record (no queries, no training)
 
     @property
     def needs_reference_models(self) -> bool:

@@ -2,15 +2,29 @@
 
 Rounding or hiding probabilities does not stop these: an attacker who only
 sees labels still learns which records the model gets right, and training
-records are got right more often.
+records are got right more often. Sending slightly perturbed copies of a
+record shows more: the model's label is more *stable* around records it was
+trained on (Choquette-Choo et al. 2021).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
+import numpy as np
+import pandas as pd
+
+from compliance_mia.attacks._perturb import Perturber
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
-from compliance_mia.exposure import Signal
+from compliance_mia.exposure import Outputs, Signal
+from compliance_mia.seeding import rng
+
+#: most perturbed rows sent in one query batch (bounds memory, not results)
+BATCH_ROWS = 50_000
+#: population records whose robustness calibrates the uncalibrated attack's per-class baseline
+CALIBRATION_RECORDS = 500
+
+LABEL_ONLY_CITATION = "Choquette-Choo et al., Label-Only Membership Inference Attacks, ICML 2021"
 
 
 @register
@@ -23,8 +37,202 @@ class GapAttack(Attack):
         signal="whether the predicted label is correct",
         requires=frozenset({Signal.LABEL}),
         cost="low",
-        citation="Yeom et al. 2018; Choquette-Choo et al., Label-Only Membership Inference, ICML 2021",
+        citation="Yeom et al. 2018; Choquette-Choo et al., Label-Only Membership Inference, ICML "
+        "2021",
     )
 
     def run(self, ctx: AttackContext) -> AttackResult:
-        return AttackResult(scores=ctx.target.correct(ctx.y_index).astype(float))
+        return AttackResult(
+            scores=ctx.target.correct(ctx.y_index).astype(float),
+            parameters={
+                "attack_training_records": "none (a fixed rule)",
+                "scored_records": "audit records",
+            },
+        )
+
+
+def _correct(outputs: Outputs, y_index: np.ndarray) -> np.ndarray:
+    return outputs.correct(y_index)
+
+
+def robustness(
+    X: pd.DataFrame,
+    y_index: np.ndarray,
+    models: list[Callable[[pd.DataFrame, np.ndarray], Outputs]],
+    *,
+    perturber: Perturber,
+    copies: int,
+    seed: int,
+    stream: str,
+) -> np.ndarray:
+    """Share of ``copies`` perturbed queries each model labels correctly, shape (len(models), n).
+
+    Every model is queried with the *same* perturbed inputs (drawn once per
+    batch from the stream ``stream``), so differences between models are not
+    noise from different perturbations.
+    """
+    n = len(X)
+    out = np.zeros((len(models), n))
+    per_batch = max(1, BATCH_ROWS // copies)
+    for batch, start in enumerate(range(0, n, per_batch)):
+        stop = min(n, start + per_batch)
+        gen = rng(seed, "label-only", stream, batch)
+        noisy = perturber.perturb(X.iloc[start:stop], copies, gen)
+        y_rep = np.repeat(y_index[start:stop], copies)
+        for m, query in enumerate(models):
+            correct = _correct(query(noisy, y_rep), y_rep).reshape(stop - start, copies)
+            out[m, start:stop] = correct.mean(axis=1)
+    return out
+
+
+def _target_query(ctx: AttackContext) -> Callable[[pd.DataFrame, np.ndarray], Outputs]:
+    assert ctx.query_target is not None
+    query = ctx.query_target
+    if ctx.exposure.outputs == "loss":  # the loss exposure needs the labels of the queried records
+        return lambda X, y: query(X, y)  # type: ignore[call-arg]
+    return lambda X, y: query(X)
+
+
+def _perturber(ctx: AttackContext) -> Perturber:
+    background = (
+        ctx.population_X if ctx.population_X is not None and len(ctx.population_X) else ctx.audit_X
+    )
+    return Perturber.fit(background, noise=ctx.settings.label_only_noise)
+
+
+def _common(ctx: AttackContext, perturber: Perturber) -> dict:
+    return {
+        "scored_records": "audit records",
+        "queries_per_record": ctx.settings.label_only_queries,
+        "noise": ctx.settings.label_only_noise,
+        "continuous_columns": len(perturber.spreads),
+        "categorical_columns": len(perturber.levels),
+        "perturbation": "Gaussian noise of noise × standard deviation on continuous columns; "
+        "another observed value with probability noise on categorical ones",
+    }
+
+
+@register
+class LabelRobustness(Attack):
+    spec = AttackSpec(
+        name="label-robustness",
+        title="Label-only robustness",
+        family="label-only",
+        summary="Sends slightly perturbed copies of each record and counts how often the label "
+        "stays right: "
+        "models are more stable around their training records.",
+        signal="stability of the predicted label under small input noise",
+        requires=frozenset({Signal.LABEL, Signal.ARBITRARY_QUERIES}),
+        cost="medium",
+        needs_population=True,
+        perturbs_inputs=True,
+        citation=LABEL_ONLY_CITATION,
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        perturber = _perturber(ctx)
+        copies = ctx.settings.label_only_queries
+        query = _target_query(ctx)
+        scores = robustness(
+            ctx.audit_X,
+            ctx.y_index,
+            [query],
+            perturber=perturber,
+            copies=copies,
+            seed=ctx.seed,
+            stream="audit",
+        )[0]
+        queries = len(ctx.audit_X) * copies
+        calibration = "none (no population records)"
+        if (
+            ctx.population_X is not None
+            and ctx.population_y_index is not None
+            and len(ctx.population_X)
+        ):
+            # per-class baseline: how robust the target is on records it never saw, class by class
+            m = len(ctx.population_X)
+            take = np.sort(
+                rng(ctx.seed, "label-only", "calibration-sample").permutation(m)[
+                    :CALIBRATION_RECORDS
+                ]
+            )
+            X_pop = ctx.population_X.iloc[take].reset_index(drop=True)
+            y_pop = ctx.population_y_index[take]
+            base = robustness(
+                X_pop,
+                y_pop,
+                [query],
+                perturber=perturber,
+                copies=copies,
+                seed=ctx.seed,
+                stream="population",
+            )[0]
+            queries += len(X_pop) * copies
+            overall = float(base.mean())
+            for c in np.unique(ctx.y_index):
+                rows = y_pop == c
+                baseline = float(base[rows].mean()) if rows.sum() >= 10 else overall
+                scores = np.where(ctx.y_index == c, scores - baseline, scores)
+            calibration = (
+                f"per-class mean robustness of the target on {len(X_pop)} population records "
+                "(subtracted; classes with fewer than 10 use the overall mean)"
+            )
+        parameters = {
+            "attack_training_records": f"population records (calibration only): {calibration}",
+            **_common(ctx, perturber),
+        }
+        return AttackResult(scores=scores, parameters=parameters, queries=queries)
+
+
+@register
+class CalibratedLabelRobustness(Attack):
+    spec = AttackSpec(
+        name="label-robustness-calibrated",
+        title="Label-only robustness, calibrated",
+        family="label-only",
+        summary="As label-only robustness, but compares each record's stability with its "
+        "stability under "
+        "reference models that never saw it, so records that are simply easy do not look like "
+        "members.",
+        signal="stability of the predicted label under small input noise, relative to reference "
+        "models",
+        requires=frozenset({Signal.LABEL, Signal.ARBITRARY_QUERIES}),
+        reference_mode="offline",
+        cost="high",
+        perturbs_inputs=True,
+        citation=LABEL_ONLY_CITATION + "; Watson et al., ICLR 2022 (difficulty calibration)",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        assert ctx.references is not None
+        refs = ctx.references("offline")
+        perturber = _perturber(ctx)
+        copies = ctx.settings.label_only_queries
+        exposure = ctx.exposure
+        models = [_target_query(ctx)] + [
+            (lambda X, y, k=k: refs.query(k, X, exposure, y)) for k in range(refs.count)
+        ]
+        values = robustness(
+            ctx.audit_X,
+            ctx.y_index,
+            models,
+            perturber=perturber,
+            copies=copies,
+            seed=ctx.seed,
+            stream="audit",
+        )
+        scores = values[0] - values[1:].mean(axis=0)
+        parameters = {
+            "attack_training_records": "none (reference models trained on population records only)",
+            "calibration": "mean robustness of the same perturbed records under reference models "
+            "that never "
+            "saw them (subtracted)",
+            **_common(ctx, perturber),
+        }
+        return AttackResult(
+            scores=scores,
+            parameters=parameters,
+            queries=len(ctx.audit_X) * copies,
+            reference_mode="offline",
+            reference_models=refs.count,
+        )

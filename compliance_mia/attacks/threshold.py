@@ -7,10 +7,15 @@ signal. They are the baseline every stronger attack must beat.
 
 from __future__ import annotations
 
-import numpy as np
-
+from compliance_mia.attacks._signals import PROB_CLIP, entropy, modified_entropy
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
+
+#: threshold attacks fit nothing, so no record is both used for training and scored
+NO_TRAINING = {
+    "attack_training_records": "none (a fixed rule, nothing is fitted)",
+    "scored_records": "audit records",
+}
 
 
 @register
@@ -27,7 +32,9 @@ class LossThreshold(Attack):
     )
 
     def run(self, ctx: AttackContext) -> AttackResult:
-        return AttackResult(scores=-ctx.target.loss_values(ctx.y_index))
+        return AttackResult(
+            scores=-ctx.target.loss_values(ctx.y_index), parameters=dict(NO_TRAINING)
+        )
 
 
 @register
@@ -44,4 +51,49 @@ class ConfidenceThreshold(Attack):
     )
 
     def run(self, ctx: AttackContext) -> AttackResult:
-        return AttackResult(scores=ctx.target.true_class_score(ctx.y_index))
+        return AttackResult(
+            scores=ctx.target.true_class_score(ctx.y_index), parameters=dict(NO_TRAINING)
+        )
+
+
+@register
+class EntropyThreshold(Attack):
+    spec = AttackSpec(
+        name="entropy",
+        title="Prediction entropy",
+        family="threshold",
+        summary="Flags a record as a member when the model's output is unusually certain (low "
+        "entropy), "
+        "whatever the label.",
+        signal="entropy of the returned score vector",
+        requires=frozenset({Signal.SCORE_VECTOR}),
+        cost="low",
+        citation="Salem et al., ML-Leaks, NDSS 2019; Song & Mittal, USENIX Security 2021",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        return AttackResult(scores=-entropy(ctx.target), parameters=dict(NO_TRAINING))
+
+
+@register
+class ModifiedEntropyThreshold(Attack):
+    spec = AttackSpec(
+        name="modified-entropy",
+        title="Modified entropy",
+        family="threshold",
+        summary="Flags a record as a member when the model is confidently right about it: "
+        "certainty "
+        "counts only when it points at the true label.",
+        signal="modified entropy of the score vector given the true label",
+        requires=frozenset({Signal.SCORE_VECTOR}),
+        cost="low",
+        citation="Song & Mittal, Systematic Evaluation of Privacy Risks of Machine Learning "
+        "Models, "
+        "USENIX Security 2021",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        parameters = {**NO_TRAINING, "probability_clip": PROB_CLIP}
+        return AttackResult(
+            scores=-modified_entropy(ctx.target, ctx.y_index), parameters=parameters
+        )

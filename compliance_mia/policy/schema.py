@@ -361,6 +361,11 @@ class AttacksSpec(_Strict):
     label_only_queries: int = Field(
         16, ge=2, le=512, description="Label-only robustness attack: perturbed queries per record."
     )
+    lira_variance: Literal["auto", "fixed", "per-record"] = Field(
+        "auto",
+        description="LiRA: fit one pooled variance (fixed) or one per record; auto uses per-record only "
+        "with at least 16 reference models per hypothesis.",
+    )
 
 
 class StatisticsSpec(_Strict):
