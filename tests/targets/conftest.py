@@ -246,7 +246,7 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     return API_KEY_ENV, SECRET
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def write_policy(demo: Demo):
     """``write_policy(directory, model_section, **options)`` on the demo records."""
 
@@ -254,3 +254,11 @@ def write_policy(demo: Demo):
         return make_policy_file(directory, model, demo_dir=demo.dir, **options)
 
     return write
+
+
+@pytest.fixture(scope="module")
+def module_api(demo: Demo) -> FakeApi:
+    """A fake API shared by a module's tests (for tests that do not script faults)."""
+    server = FakeApi(demo.model, demo.features).start()
+    yield server
+    server.stop()
