@@ -319,6 +319,11 @@ class Evidence(_Frozen):
     duration_seconds: float
     command: str = ""
     target_queries: int = 0
+    target_cost: dict[str, float] = Field(
+        default_factory=dict,
+        description="What querying the model cost: records, and for an HTTP API requests, retries, "
+        "failures and seconds spent (waiting for answers, backing off, rate limiting).",
+    )
 
 
 class SystemSummary(_Frozen):
