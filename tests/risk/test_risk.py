@@ -179,9 +179,15 @@ def test_every_fired_rule_is_recorded_with_its_inputs(matrix, make_inputs, make_
     rating = rate(inputs, matrix=matrix, appetite="limited")
     ids = [r.rule_id for r in rating.rules]
     assert ids == [
-        "SEV-HIGHLY-PERSONAL", "LIK-SEVERE", "SEV-LARGE-SCALE", "LIK-PUBLIC-SCORES",
-        "SEVERITY-FINAL", "LIKELIHOOD-FINAL", "MATRIX", "APPETITE",
-    ]  # fmt: skip
+        "SEV-HIGHLY-PERSONAL",
+        "LIK-SEVERE",
+        "SEV-LARGE-SCALE",
+        "LIK-PUBLIC-SCORES",
+        "SEVERITY-FINAL",
+        "LIKELIHOOD-FINAL",
+        "MATRIX",
+        "APPETITE",
+    ]
     raw, _ = fact_values(inputs)
     for rule in rating.rules:
         assert rule.because and rule.inputs, rule.rule_id
@@ -361,3 +367,13 @@ def test_analyst_can_add_a_rule_without_python(write_matrix, make_inputs, make_h
 def test_missing_matrix_file_is_reported(tmp_path):
     with pytest.raises(CatalogueError, match="nope.yaml: file not found"):
         load_matrix(tmp_path / "nope.yaml")
+
+
+def test_every_fact_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk-and-controls.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [name for name in FACTS if f"`{name}`" not in doc]
+    assert not missing

@@ -1,0 +1,74 @@
+"""Leakage and configuration findings from measured outcomes and the exposure."""
+
+from __future__ import annotations
+
+from compliance_mia.findings import demonstrated, is_label_only, leakage_findings, leakage_profile
+
+
+def _ids(findings):
+    return [f.id for f in findings]
+
+
+def test_label_only_attacks_are_recognised_from_the_registry(make_outcome):
+    assert is_label_only(make_outcome("gap", (0.5, 0.4, 0.6), family="label-only"))
+    assert is_label_only(make_outcome("label-robustness", (0.5, 0.4, 0.6), family="label-only"))
+    assert not is_label_only(make_outcome("loss", (0.5, 0.4, 0.6)))
+    assert is_label_only(make_outcome("retired-attack", (0.5, 0.4, 0.6), family="label-only"))
+
+
+def test_demonstrated_needs_a_lower_bound_above_guessing(make_outcome):
+    assert demonstrated(make_outcome("loss", (0.56, 0.51, 0.61)).metrics.auc, [])
+    assert not demonstrated(make_outcome("loss", (0.56, 0.49, 0.61)).metrics.auc, [])
+
+
+def test_strong_leakage_through_scores(make_outcome, make_headline, make_exposure):
+    loss = make_outcome("loss", (0.72, 0.68, 0.76))
+    gap = make_outcome("gap", (0.51, 0.48, 0.54), family="label-only")
+    findings = leakage_findings(
+        [loss, gap], make_headline(loss), make_headline(gap), make_exposure()
+    )
+    assert _ids(findings) == [
+        "LEAK-MEMBERSHIP",
+        "LEAK-SCORES-ONLY",
+        "CONF-FINE-SCORES",
+        "CONF-NO-RATE-LIMIT",
+        "CONF-NOT-MONITORED",
+    ]
+    head = findings[0]
+    assert head.severity == "high" and head.kind == "leakage"
+    assert "AUC = 0.72 (95% CI 0.68–0.76)" in head.detail
+    assert head.figures["auc_lower"] == 0.68 and head.figures["strongest_attack"] == "loss"
+    assert findings[2].severity == "high"  # public scores with demonstrated leakage
+    assert leakage_profile([loss, gap]).confidence == [loss]
+
+
+def test_label_only_leakage_names_the_attack_that_showed_it(
+    make_outcome, make_headline, make_exposure
+):
+    loss = make_outcome("loss", (0.72, 0.68, 0.76))
+    weak = make_outcome("label-robustness", (0.52, 0.48, 0.56), family="label-only")
+    gap = make_outcome("gap", (0.57, 0.555, 0.585), family="label-only")
+    findings = leakage_findings(
+        [loss, weak, gap], make_headline(loss), make_headline(weak), make_exposure()
+    )
+    label = next(f for f in findings if f.id == "LEAK-LABEL-ONLY")
+    assert "gap does better than guessing: AUC = 0.57" in label.detail
+    assert "cannot stop it" in label.detail and label.severity == "medium"
+
+
+def test_no_leakage_is_stated_with_its_limits(make_outcome, make_headline, make_exposure):
+    loss = make_outcome("loss", (0.50, 0.47, 0.53))
+    exposure = make_exposure(outputs="label", access="internal", description="labels")
+    findings = leakage_findings([loss], make_headline(loss), None, exposure)
+    assert _ids(findings) == ["LEAK-NONE-SHOWN"]
+    assert (
+        findings[0].severity == "info"
+        and "not proof that the model is anonymous" in findings[0].detail
+    )
+
+
+def test_nothing_measured(make_exposure):
+    findings = leakage_findings(
+        [], None, None, make_exposure(outputs="loss", access="authenticated", monitored=True)
+    )
+    assert _ids(findings) == ["LEAK-NOT-MEASURED", "CONF-LOSS-EXPOSED"]
