@@ -328,8 +328,7 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
             if family not in families:
                 add(
                     f"{family!r} is not a declared attack family; declare it under "
-                    "attack_families or use "
-                    f"{', '.join(families)}",
+                    f"attack_families or use {', '.join(families)}",
                     "controls",
                     i,
                     "mitigates",

@@ -180,8 +180,8 @@ def _headline_finding(head: Headline) -> Finding:
             severity=_strength(head.auc, head.tpr_at_fpr),
             detail=(
                 f"The strongest attack ({head.strongest_attack}) identifies whether a record was "
-                "used in training "
-                f"better than random guessing: AUC = {_ci(head.auc, False)}; {points}.{eps_text} "
+                "used in training better than random guessing: "
+                f"AUC = {_ci(head.auc, False)}; {points}.{eps_text} "
                 "Intervals account for choosing the strongest attack "
                 f"({head.selection_correction})."
             ),
@@ -196,8 +196,7 @@ def _headline_finding(head: Headline) -> Finding:
             f"The strongest attack ({head.strongest_attack}) reached AUC = "
             f"{_ci(head.auc, False)}; {points}. "
             "The confidence intervals include random guessing. This bounds only the attacks that "
-            "were run "
-            "at this sample size; it is not proof that the model is anonymous."
+            "were run at this sample size; it is not proof that the model is anonymous."
         ),
         figures=figures,
     )
@@ -232,11 +231,9 @@ def leakage_findings(
                 kind="leakage",
                 severity="medium",
                 detail=(
-                    "No membership inference attack could run with this exposure and data, so the "
-                    "assessment "
-                    "neither shows nor rules out leakage. Provide population data or reference "
-                    "models, or widen "
-                    "the audit's access, to measure it."
+                    "No membership inference attack could run with this exposure and data, so "
+                    "the assessment neither shows nor rules out leakage. Provide population data "
+                    "or reference models, or widen the audit's access, to measure it."
                 ),
             )
         )
@@ -257,12 +254,11 @@ def leakage_findings(
                 kind="leakage",
                 severity=_strength(auc, points),
                 detail=(
-                    f"The label-only attack {name} does better than guessing: AUC = "
-                    f"{_ci(auc, False)}; "
-                    f"{_points_text(points)}. Hiding, rounding or perturbing scores cannot stop "
-                    "it, because "
-                    "it needs only the predicted label; reducing memorisation at training time "
-                    "(regularisation, differential privacy) can."
+                    f"The label-only attack {name} does better than guessing: "
+                    f"AUC = {_ci(auc, False)}; {_points_text(points)}. Hiding, rounding or "
+                    "perturbing scores cannot stop it, because it needs only the predicted "
+                    "label; reducing memorisation at training time (regularisation, "
+                    "differential privacy) can."
                 ),
                 figures={**_figures(auc, points, None), "attack": name},
             )
@@ -278,9 +274,8 @@ def leakage_findings(
                     "Attacks reading the model's scores succeed ("
                     + ", ".join(o.name for o in profile.confidence)
                     + ") while label-only attacks did not demonstrably beat guessing, so "
-                    "restricting the outputs "
-                    "is likely to remove most of the measured leakage; the what-if results "
-                    "measure by how much."
+                    "restricting the outputs is likely to remove most of the measured leakage; "
+                    "the what-if results measure by how much."
                 ),
                 figures={"attacks": [o.name for o in profile.confidence]},
             )
@@ -306,9 +301,8 @@ def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[
                 severity="high" if leaked else "medium",
                 detail=(
                     "Returning the loss of the true label hands callers the exact signal the "
-                    "loss-threshold attack "
-                    "uses. A prediction service rarely needs it; return labels or coarse scores "
-                    "instead."
+                    "loss-threshold attack uses. A prediction service rarely needs it; return "
+                    "labels or coarse scores instead."
                 ),
                 figures={"outputs": exposure.outputs},
             )
@@ -325,10 +319,9 @@ def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[
                 severity=("high" if leaked else "medium") if exposure.access == "public" else "low",
                 detail=(
                     f"Callers ({exposure.access} access) receive {exposure.description} "
-                    f"({rounding}). Scores are what "
-                    "the strongest membership inference attacks read; returning labels, the top "
-                    "class or rounded "
-                    "scores minimises what is disclosed (GDPR Art. 5(1)(c))."
+                    f"({rounding}). Scores are what the strongest membership inference attacks "
+                    "read; returning labels, the top class or rounded scores minimises what is "
+                    "disclosed (GDPR Art. 5(1)(c))."
                 ),
                 figures={
                     "outputs": exposure.outputs,
@@ -345,9 +338,8 @@ def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[
                 kind="configuration",
                 severity="medium" if leaked else "low",
                 detail=(
-                    "The model is publicly queryable and the policy declares no per-caller query "
-                    "limit, so an "
-                    "attacker can send as many queries as an attack needs."
+                    "The model is publicly queryable and the policy declares no per-caller "
+                    "query limit, so an attacker can send as many queries as an attack needs."
                 ),
                 figures={"access": exposure.access},
             )
@@ -361,8 +353,7 @@ def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[
                 severity="low",
                 detail=(
                     "The policy does not declare that queries are logged and reviewed, so an "
-                    "attack in progress "
-                    "would go unnoticed."
+                    "attack in progress would go unnoticed."
                 ),
                 figures={"monitored": exposure.monitored},
             )

@@ -193,8 +193,12 @@ def _recipe_error(index: int, recipe: TrainingRecipe, message: str) -> PolicyErr
     )
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _check_recipe(index: int, recipe: TrainingRecipe, catalogue: Catalogue) -> None:
-    training = [c.id for c in catalogue.controls if c.category in ("training", "data")]
+    training = [c.id for c in catalogue.controls if c.category == "training"]
     try:
         control = catalogue.control(recipe.control)
     except KeyError:
@@ -204,11 +208,12 @@ def _check_recipe(index: int, recipe: TrainingRecipe, catalogue: Catalogue) -> N
             f"control '{recipe.control}' is not in the controls catalogue; use one of "
             f"{', '.join(training)}",
         ) from None
-    if control.category not in ("training", "data"):
+    if control.category != "training":
         raise _recipe_error(
             index,
             recipe,
-            f"control '{recipe.control}' is a {control.category} control, not a training-time one; "
+            f"control '{recipe.control}' is {_article(control.category)} {control.category} "
+            "control, not a training-time one; "
             f"use one of {', '.join(training)}",
         )
 
@@ -361,19 +366,16 @@ def whatif_one(
         if not recipes:
             raise ComplianceMiaError(
                 f"control '{control_id}' is a training-time control: name a candidate estimator "
-                "for it under "
-                f"controls.training_recipes (name, control: {control_id}, estimator: "
-                f"{{class, params}}) to measure it"
+                f"for it under controls.training_recipes (name, control: {control_id}, "
+                "estimator: {class, params}) to measure it"
             )
         results = measure_training_recipes(session, recipes, rate_fn=rate_fn, catalogue=catalogue)
     else:
         raise ComplianceMiaError(
-            f"control '{control_id}' is a{'n' if control.category[0] in 'aeiou' else ''} "
-            f"{control.category} control: "
-            "it changes who can query or how the model is governed, not what the model returns, "
-            "so there is "
-            "nothing to re-measure; the risk matrix's access adjustments describe its effect on "
-            "the rating"
+            f"control '{control_id}' is {_article(control.category)} {control.category} "
+            "control: it changes who can query or how the model is governed, not what the model "
+            "returns, so there is nothing to re-measure; the risk matrix's access adjustments "
+            "describe its effect on the rating"
         )
     best = min(results, key=_rank)
     others = [r for r in results if r is not best]
