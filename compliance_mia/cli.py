@@ -441,10 +441,10 @@ def diff(
 ) -> None:
     """Compare two assessments; exit 1 when the risk worsened."""
     from compliance_mia.assessment import Assessment
-    from compliance_mia.diff import compare, format_change
+    from compliance_mia.diff import compare, render_change
 
     change = compare(Assessment.load(old), Assessment.load(new))
-    sys.stdout.write(format_change(change, markdown=markdown))
+    sys.stdout.write(render_change(change, fmt="markdown" if markdown else "text"))
     raise typer.Exit(EXIT_GATE if change.worsened else EXIT_OK)
 
 

@@ -56,6 +56,7 @@ from compliance_mia.metrics import (
 )
 from compliance_mia.plan import make_plan
 from compliance_mia.policy.schema import Policy
+from compliance_mia.querymemo import OutputMemo
 from compliance_mia.targets import RawOutputs, Target, class_index, open_target
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class AttackSession:
             target.raw_outputs(self.population.X, self.population.ids) if self.population is not None else None
         )
         self.scores: dict[str, np.ndarray] = {}
+        self.memo = OutputMemo()
 
     # ---------------------------------------------------------------- planning
     def signals(self, exposure: Exposure) -> frozenset[Signal]:
@@ -211,7 +213,8 @@ class AttackSession:
         if self.target.accepts_arbitrary_inputs:
 
             def query(X: pd.DataFrame, y_index: np.ndarray | None = None) -> Outputs:
-                return exposure.apply(self.target.raw_outputs(X), y_index)
+                raw = self.memo.get("target", X, lambda: self.target.raw_outputs(X))
+                return exposure.apply(raw, y_index)
 
         return AttackContext(
             seed=self.seed,
@@ -230,15 +233,27 @@ class AttackSession:
             settings=self.policy.attacks,
         )
 
-    def run(self, names: list[str], exposure: Exposure, *, stream: str = "main") -> list[AttackOutcome]:
-        """Run ``names`` under ``exposure`` and measure each; scores kept in :attr:`scores`."""
+    def run(
+        self, names: list[str], exposure: Exposure, *, stream: str = "main", label: str | None = None
+    ) -> list[AttackOutcome]:
+        """Run ``names`` under ``exposure`` and measure each; scores kept in :attr:`scores`.
+
+        ``label`` names the batch in the progress display (default: the exposure).
+        """
         outcomes: list[AttackOutcome] = []
         self.scores = {}
+        if names:
+            self.progress.stage(label or f"Running {len(names)} attacks on {exposure.describe()}", total=len(names))
         for name in names:
             cls = get_attack(name)
             spec = cls.spec
+            if any(get_attack(n).spec.needs_reference_models for n in [name]):
+                for mode in [spec.reference_mode] if spec.reference_mode else []:
+                    if mode not in self._references:
+                        self.references(mode)
+                        self.progress.stage(label or f"Running {len(names)} attacks", total=len(names))
+                        self.progress.advance(len(outcomes))
             ctx = self.context(exposure)
-            self.progress.stage(f"Attack: {spec.title}")
             before = self.target.queries
             start = time.perf_counter()
             result: AttackResult = cls().run(ctx)
@@ -254,6 +269,7 @@ class AttackSession:
                 n_comparisons=len(names),
             )
             self.scores[name] = result.scores
+            self.progress.advance()
             outcomes.append(
                 AttackOutcome(
                     name=name,
@@ -517,15 +533,13 @@ def run_assessment(
     now: dt.datetime | None = None,
 ) -> Assessment:
     """Run the assessment the policy describes and return its Assessment (writes nothing)."""
-    from compliance_mia.controls import load_catalogue, recommend
+    from compliance_mia.controls import action_plan_items, load_catalogue, recommend, signoff_info
     from compliance_mia.findings import leakage_findings
     from compliance_mia.whatif import (
-        action_plan_items,
         measure_output_controls,
         measure_training_recipes,
         output_control_scenarios,
         residual_rating,
-        signoff_info,
     )
 
     progress = progress or NullProgress()

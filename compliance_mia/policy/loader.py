@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Any
 
-from compliance_mia.errors import PolicyError
+from compliance_mia.errors import PolicyError, Problem
 from compliance_mia.policy.schema import BUILTIN_PREFIX, Policy
-from compliance_mia.yamlio import read_yaml, validate_located
+from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_located
 
 
 def load_policy(path: str | Path, *, check_files: bool = True, materialise_builtins: bool = False) -> Policy:
@@ -28,7 +29,44 @@ def load_policy(path: str | Path, *, check_files: bool = True, materialise_built
 
         ensure_builtin_inputs()
     context: dict[str, Any] = {"base_dir": file.resolve().parent, "check_files": check_files}
-    return validate_located(Policy, doc, error=PolicyError, context=context)
+    policy = validate_located(Policy, doc, error=PolicyError, context=context)
+    problems = _semantic_problems(policy, doc)
+    if problems:
+        raise PolicyError(problems)
+    return policy
+
+
+def _semantic_problems(policy: Policy, doc: LocatedYaml) -> list[Problem]:
+    """Checks that need the shipped data (risk scales, attack registry), located like schema errors."""
+    from compliance_mia.attacks.base import registry
+    from compliance_mia.risk import load_matrix, validate_appetite
+
+    problems: list[Problem] = []
+    if policy.risk.appetite is not None:
+        try:
+            validate_appetite(load_matrix(policy.risk.matrix), policy.risk.scale, policy.risk.appetite)
+        except PolicyError as exc:
+            for problem in exc.problems:
+                problems.append(
+                    Problem(problem.message, file=doc.file, line=doc.line_of(("risk", "appetite")), field="risk.appetite")
+                )
+    known = sorted(registry())
+    lists = {"select": policy.attacks.select if isinstance(policy.attacks.select, list) else [],
+             "exclude": policy.attacks.exclude}
+    for key, names in lists.items():
+        for i, name in enumerate(names):
+            if name not in known:
+                hint = difflib.get_close_matches(name, known, n=1)
+                problems.append(
+                    Problem(
+                        f"unknown attack '{name}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                        + f"; known: {', '.join(known)}",
+                        file=doc.file,
+                        line=doc.line_of(("attacks", key, i)),
+                        field=f"attacks.{key}[{i}]",
+                    )
+                )
+    return problems
 
 
 def policy_json_schema() -> dict[str, Any]:

@@ -133,3 +133,19 @@ def test_shipped_example_policies_validate() -> None:
     assert policies, "no example policies shipped"
     for path in policies:
         load_policy(path)
+
+
+def test_appetite_must_be_a_level_of_the_chosen_scale(tmp_path: Path) -> None:
+    problems = _problems(_write(tmp_path, VALID + "risk:\n  scale: cnil-4\n  appetite: very low\n"))
+    assert problems == [
+        "policy.yaml:22: risk.appetite: 'very low' is not a level of the cnil-4 scale; "
+        "use one of negligible, limited, significant, maximum"
+    ]
+
+
+def test_unknown_attack_name_is_located_with_a_suggestion(tmp_path: Path) -> None:
+    problems = _problems(_write(tmp_path, VALID + "attacks:\n  select: [loss, lira-ofline]\n"))
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "policy.yaml:21: attacks.select[1]: unknown attack 'lira-ofline' (did you mean 'lira-offline'?); known: "
+    )
