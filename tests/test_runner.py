@@ -1,0 +1,96 @@
+"""The whole flow on a small real case: policy in, Assessment out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compliance_mia.assessment import Assessment
+from compliance_mia.policy import load_policy
+from compliance_mia.runner import preview, run_assessment
+from conftest import write_small_case
+
+FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _numbers(a: Assessment) -> dict:
+    """Everything in an assessment except wall-clock facts (timestamps, durations)."""
+    data = json.loads(a.to_json())
+    data.pop("evidence")
+    for attack in data["attacks"]:
+        attack.pop("duration_seconds")
+    data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("seconds", None)
+    data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("cache_hits", None)
+    data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("trained", None)
+    for item in data["plan"]["attacks"]:
+        item.pop("estimated_seconds", None)
+    return data
+
+
+@pytest.fixture(scope="module")
+def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Assessment]:
+    policy_path = write_small_case(tmp_path_factory.mktemp("run"))
+    return policy_path, run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
+
+
+def test_assessment_is_complete_and_round_trips_through_json(assessed: tuple[Path, Assessment]) -> None:
+    _, a = assessed
+    assert a.data.n_members == 300 and a.data.n_non_members == 300 and a.data.n_population == 400
+    assert a.headline is not None and a.headline.strongest_attack in {o.name for o in a.attacks}
+    assert {o.name for o in a.attacks} >= {"loss", "confidence", "gap"}
+    ran = {p.name for p in a.plan.attacks if p.selected}
+    assert ran == {o.name for o in a.attacks}
+    assert all(p.reason for p in a.plan.attacks)
+    assert a.risk.level in a.risk.levels and a.risk.rules
+    assert {f.role for f in a.evidence.files} == {"policy", "model", "members", "non-members", "population"}
+    assert all(len(f.sha256) == 64 for f in a.evidence.files)
+    assert a.evidence.versions["scikit-learn"]
+    assert a.signoff.status == "draft"
+    again = Assessment.from_json(a.to_json())
+    assert again == a
+
+
+def test_records_are_named_by_id_only(assessed: tuple[Path, Assessment]) -> None:
+    policy_path, a = assessed
+    members = __import__("pandas").read_csv(policy_path.parent / "members.csv")
+    assert {r.record_id for r in a.records} <= set(members["record_id"])
+    text = a.to_json()
+    # no feature value of any member appears in the evidence (values have many digits, IDs do not)
+    sample = members.drop(columns=["record_id", "diagnosis", "site"]).iloc[:20].to_numpy().ravel()
+    assert not any(repr(float(v)) in text for v in sample)
+
+
+def test_same_inputs_and_seed_give_the_same_numbers(assessed: tuple[Path, Assessment]) -> None:
+    policy_path, first = assessed
+    second = run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
+    assert _numbers(first) == _numbers(second)
+    assert first.assessment_id == second.assessment_id
+
+
+def test_label_only_exposure_runs_only_label_only_attacks(tmp_path: Path) -> None:
+    policy_path = write_small_case(tmp_path, policy_overrides={"exposure": {"outputs": "label", "access": "public"}})
+    a = run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
+    assert a.attacks, "label-only attacks should still run"
+    assert all(o.family == "label-only" for o in a.attacks)
+    skipped = [p for p in a.plan.attacks if not p.selected]
+    assert skipped and all("does not expose" in p.reason for p in skipped if p.name in {"loss", "lira-offline"})
+
+
+def test_preview_plans_without_querying(small_case: Path) -> None:
+    view = preview(load_policy(small_case))
+    assert view.n_members == 300 and view.n_non_members == 300
+    assert any(p.selected for p in view.plan.attacks)
+
+
+def test_no_population_file_sets_non_members_aside_and_says_so(tmp_path: Path) -> None:
+    policy_path = write_small_case(tmp_path)
+    raw = yaml.safe_load(policy_path.read_text())
+    del raw["data"]["population"]
+    policy_path.write_text(yaml.safe_dump(raw))
+    a = run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
+    assert a.data.n_non_members == 150 and a.data.n_population == 150
+    assert "set aside" in a.data.population_source
