@@ -129,7 +129,8 @@ class FakeApi:
 
     ``layout`` picks the answer's shape: ``flat`` is
     ``{"predictions": [[p...]], "labels": [...]}``; ``nested`` is
-    ``{"result": {"items": [{"probs": {class: p}, "label": ...}]}}``.
+    ``{"result": {"items": [{"probs": {class: p}, "label": ...}]}}``; ``demo``
+    is ``{"predictions": [{"label": ..., "probabilities": {class: p}}]}``.
     Records are read from ``records_key`` (a dotted path into the body) and
     may be objects or lists.
     """
@@ -180,10 +181,15 @@ class FakeApi:
                 proba = api.model.predict_proba(frame)
                 classes = [c.item() if hasattr(c, "item") else c for c in api.model.classes_]
                 labels = [classes[i] for i in proba.argmax(axis=1)]
+                names = [str(c) for c in classes]
                 if api.layout == "flat":
                     payload: dict = {"predictions": proba.tolist(), "labels": labels}
+                elif api.layout == "demo":  # the shape make_examples.py serves
+                    payload = {"predictions": [
+                        {"label": lab, "probabilities": dict(zip(names, row.tolist(), strict=True))}
+                        for row, lab in zip(proba, labels, strict=True)
+                    ]}
                 else:
-                    names = [str(c) for c in classes]
                     items = [
                         {"probs": dict(zip(names, row.tolist(), strict=True)), "label": lab}
                         for row, lab in zip(proba, labels, strict=True)
@@ -262,3 +268,18 @@ def module_api(demo: Demo) -> FakeApi:
     server = FakeApi(demo.model, demo.features).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api_factory(demo: Demo):
+    """``api_factory(**options)`` starts a :class:`FakeApi` (stopped after the test)."""
+    started: list[FakeApi] = []
+
+    def start(**options: Any) -> FakeApi:
+        server = FakeApi(demo.model, demo.features, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
