@@ -1,0 +1,191 @@
+"""What the report templates see besides the Assessment itself.
+
+Only presentation helpers live here: look-ups (the strongest attack, the
+operating point at the reference false-positive rate), the charts, the
+document hash and the logo as a data URI. Nothing here rates, ranks or
+judges; those decisions are already recorded in the Assessment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compliance_mia.assessment import (
+    Assessment,
+    AttackOutcome,
+    ControlRecommendation,
+    OperatingPoint,
+    RecordRisk,
+)
+from compliance_mia.errors import InputError, Problem
+from compliance_mia.report import charts
+
+__all__ = [
+    "ChartImage",
+    "ReportContext",
+    "build_context",
+    "document_hash",
+    "is_draft",
+    "logo_data_uri",
+]
+
+logger = logging.getLogger(__name__)
+
+_LOGO_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+#: Logo file names picked up from an override template directory when no logo is given.
+LOGO_NAMES = ("logo.svg", "logo.png", "logo.jpg", "logo.jpeg")
+
+
+def document_hash(assessment: Assessment) -> str:
+    """SHA-256 of the canonical assessment.json (the bytes written and attached to the PDF)."""
+    return hashlib.sha256(assessment.to_json().encode("utf-8")).hexdigest()
+
+
+def is_draft(assessment: Assessment) -> bool:
+    """Unsigned (no decision) or not marked final: the report must say DRAFT."""
+    return assessment.signoff.decision is None or assessment.signoff.status != "final"
+
+
+def logo_data_uri(logo: Path | None, template_dir: Path | None = None) -> str | None:
+    """Embed the logo as a data URI (the report must not reference files or the network)."""
+    if logo is None and template_dir is not None:
+        logo = next(
+            (Path(template_dir) / n for n in LOGO_NAMES if (Path(template_dir) / n).is_file()), None
+        )
+    if logo is None:
+        return None
+    path = Path(logo)
+    media = _LOGO_TYPES.get(path.suffix.lower())
+    if media is None:
+        raise InputError(
+            Problem(
+                f"logo must be one of {', '.join(sorted(_LOGO_TYPES))}",
+                file=path,
+                field="report.logo",
+            )
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            Problem(f"cannot read logo: {exc.strerror or exc}", file=path, field="report.logo")
+        ) from None
+    return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A chart as an ``<img>`` data URI with its text alternative.
+
+    An image (rather than inline SVG) keeps the chart's own styling away from
+    the page's CSS, keeps the HTML valid when several charts share element
+    ids, and still prints as vector graphics with real text in the PDF.
+    """
+
+    uri: str
+    alt: str
+
+    @classmethod
+    def from_svg(cls, svg: str) -> ChartImage:
+        match = re.search(r"<title[^>]*>(.*?)</title>", svg, flags=re.S)
+        alt = html.unescape(match.group(1)) if match else "chart"
+        return cls(
+            uri="data:image/svg+xml;base64,"
+            + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
+            alt=alt,
+        )
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything a report template may use, with the Assessment as ``a``."""
+
+    a: Assessment
+    document_hash: str
+    draft: bool
+    logo_uri: str | None
+    strongest: AttackOutcome | None
+    reference_point: OperatingPoint | None
+    fpr_levels: list[float]
+    top_records: list[RecordRisk]
+    controls_by_id: dict[str, ControlRecommendation]
+    attack_titles: dict[str, str]
+    charts: dict[str, ChartImage] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _fpr_levels(assessment: Assessment) -> list[float]:
+    configured = assessment.statistics.get("fpr_levels")
+    if isinstance(configured, list) and configured:
+        return sorted(float(f) for f in configured)
+    seen = {p.fpr for outcome in assessment.attacks for p in outcome.metrics.operating_points}
+    return sorted(seen)
+
+
+def _reference_point(assessment: Assessment) -> OperatingPoint | None:
+    if assessment.headline is None or not assessment.headline.tpr_at_fpr:
+        return None
+    target = assessment.headline.reference_fpr
+    return min(assessment.headline.tpr_at_fpr, key=lambda p: abs(p.fpr - target))
+
+
+def build_context(
+    assessment: Assessment,
+    *,
+    logo_uri: str | None = None,
+    with_charts: bool = True,
+) -> ReportContext:
+    """Collect look-ups and charts for the templates."""
+    strongest = None
+    if assessment.headline is not None:
+        strongest = next(
+            (o for o in assessment.attacks if o.name == assessment.headline.strongest_attack), None
+        )
+    limit = assessment.statistics.get("top_records", 20)
+    limit = limit if isinstance(limit, int) and limit >= 0 else 20
+    top_records = sorted(assessment.records, key=lambda r: r.rank)[:limit]
+    rendered: dict[str, ChartImage] = {}
+    if with_charts:
+        min_fp = assessment.statistics.get("min_false_positives", 10)
+        drawn = {
+            "roc": charts.roc_chart(
+                assessment.attacks,
+                min_false_positives=int(min_fp) if isinstance(min_fp, int | float) else 10,
+                highlight=strongest.name if strongest else None,
+            ),
+            "scores": charts.score_distribution_chart(strongest) if strongest else None,
+            "slices": charts.slices_chart(
+                assessment.slices,
+                overall_auc=assessment.headline.auc.estimate if assessment.headline else None,
+            ),
+            "heatmap": charts.heat_map_chart(assessment.risk, assessment.residual_risk),
+        }
+        rendered = {name: ChartImage.from_svg(svg) for name, svg in drawn.items() if svg}
+    return ReportContext(
+        a=assessment,
+        document_hash=document_hash(assessment),
+        draft=is_draft(assessment),
+        logo_uri=logo_uri,
+        strongest=strongest,
+        reference_point=_reference_point(assessment),
+        fpr_levels=_fpr_levels(assessment),
+        top_records=top_records,
+        controls_by_id={c.control_id: c for c in assessment.controls},
+        attack_titles={o.name: o.title for o in assessment.attacks}
+        | {p.name: p.title for p in assessment.plan.attacks},
+        charts=rendered,
+    )
