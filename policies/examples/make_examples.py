@@ -108,7 +108,32 @@ def build(out: Path = DEMO_DIR, *, seed: int = SEED) -> dict[str, Path]:
         }
     )
     predictions.to_csv(files["predictions"], index=False)
+    (out / "README.md").write_text(_README, encoding="utf-8")
     return files
+
+
+_README = """\
+# target-demo: files behind the target examples
+
+Built by `python policies/examples/make_examples.py` (seeded; rebuilding gives
+the same records, model and predictions, byte for byte except model.skops,
+whose zip entries skops names after in-memory object ids). Used by onnx-target.yaml,
+http-target.yaml, predictions-file.yaml, pickle-trusted.yaml and
+blackbox-surrogate.yaml.
+
+- members.csv (200), non_members.csv (200), population.csv (169): disjoint
+  records, `record_id` + 30 measurements + `diagnosis`.
+- model.skops / model.joblib / model.onnx: one random forest (30 trees,
+  trained on members.csv) in three formats.
+- predictions.csv: what the model returns for every record (ID, true
+  diagnosis, `p_benign`, `p_malignant`, `predicted`).
+
+Data: Breast Cancer Wisconsin (Diagnostic), W. H. Wolberg, W. N. Street and
+O. L. Mangasarian, UCI Machine Learning Repository
+(https://doi.org/10.24432/C5DW2B), licensed CC BY 4.0; read from the copy
+bundled with scikit-learn (`sklearn.datasets.load_breast_cancer`). Record IDs,
+the diagnosis labels' wording and the member/non-member split are ours.
+"""
 
 
 def to_onnx_bytes(model, n_features: int) -> bytes:
