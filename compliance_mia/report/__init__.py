@@ -28,6 +28,7 @@ from compliance_mia.report.pdf import PdfRenderer
 
 __all__ = [
     "FORMATS",
+    "FORMAT_ALIASES",
     "DataSubjectRenderer",
     "HtmlRenderer",
     "JsonRenderer",
@@ -38,6 +39,7 @@ __all__ = [
     "RiskRegisterRenderer",
     "render_all",
     "render_one",
+    "expand_formats",
     "write_atomic",
 ]
 
@@ -58,13 +60,31 @@ FORMATS: dict[str, type[Renderer]] = {
 }
 
 
+#: Short names accepted on the command line: one name may stand for several formats.
+FORMAT_ALIASES: dict[str, tuple[str, ...]] = {
+    "csv": ("risk-register", "data-subjects"),
+    "md": ("markdown",),
+    "summary": ("markdown",),
+}
+
+
+def expand_formats(names: Iterable[str]) -> list[str]:
+    """Resolve aliases (``csv`` -> both CSV files, ``md`` -> markdown), keep order, drop repeats."""
+    expanded: list[str] = []
+    for name in names:
+        expanded.extend(FORMAT_ALIASES.get(name, (name,)))
+    return list(dict.fromkeys(expanded))
+
+
 def _renderer(fmt: str, *, template_dir: Path | None, logo: Path | None) -> Renderer:
     try:
         cls = FORMATS[fmt]
     except KeyError:
         raise InputError(
             Problem(
-                f"unknown report format '{fmt}'; choose from {', '.join(FORMATS)}", field="formats"
+                f"unknown report format '{fmt}'; choose from {', '.join(FORMATS)} "
+                f"(or {', '.join(FORMAT_ALIASES)})",
+                field="formats",
             )
         ) from None
     return cls.from_options(template_dir=template_dir, logo=logo)
@@ -78,7 +98,15 @@ def render_one(
     logo: Path | None = None,
 ) -> bytes:
     """Render one format in memory and return its bytes (text formats UTF-8)."""
-    return _renderer(fmt, template_dir=template_dir, logo=logo).render_bytes(assessment)
+    names = expand_formats([fmt])
+    if len(names) != 1:
+        raise InputError(
+            Problem(
+                f"'{fmt}' stands for {len(names)} files; render them with render_all",
+                field="formats",
+            )
+        )
+    return _renderer(names[0], template_dir=template_dir, logo=logo).render_bytes(assessment)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -117,13 +145,13 @@ def render_all(
     out_dir
         Output directory, created if missing.
     formats
-        Format names from :data:`FORMATS`; ``None`` for all.
+        Format names from :data:`FORMATS` or :data:`FORMAT_ALIASES`; ``None`` for all.
     template_dir
         An organisation's template directory searched before the shipped templates.
     logo
         Logo image for the cover page (SVG, PNG or JPEG).
     """
-    names = list(FORMATS) if formats is None else list(dict.fromkeys(formats))
+    names = list(FORMATS) if formats is None else expand_formats(formats)
     renderers = [_renderer(name, template_dir=template_dir, logo=logo) for name in names]
     rendered: list[tuple[Path, bytes]] = []
     out = Path(out_dir)

@@ -79,3 +79,8 @@ def test_unknown_format_is_an_input_error(tmp_path, assessment):
 
 def test_render_one_returns_bytes(assessment):
     assert render_one(assessment, "json") == JsonRenderer().render(assessment).encode("utf-8")
+
+
+def test_format_aliases(tmp_path, assessment):
+    paths = render_all(assessment, tmp_path, formats=["csv", "md", "csv"])
+    assert [p.name for p in paths] == ["risk-register.csv", "data-subject-risk.csv", "summary.md"]
