@@ -476,6 +476,10 @@ class HttpTarget(Target):
         except BaseException:
             self._lost += answered
             raise
+        log.info(
+            "prediction API at %s answered %d record(s); %d request(s), %d retried so far",
+            self._origin, answered, self.cost.requests, self.cost.retries,
+        )
         proba_all = np.concatenate(probas) if probas else None
         label_all = np.concatenate(labels) if labels else None
         if proba_all is None and label_all is None:  # no records asked
