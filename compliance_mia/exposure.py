@@ -113,6 +113,8 @@ class Exposure:
             labels = raw.labels if raw.labels is not None else _argmax(raw.probabilities)
             return Outputs(exposure=self, n_classes=n_classes, labels=labels)
         proba = raw.probabilities
+        if proba is None and self.outputs == "loss" and raw.loss is not None and not self.noise_scale:
+            return Outputs(exposure=self, n_classes=None, loss=np.asarray(raw.loss, dtype=float))
         if proba is None:
             raise ValueError(
                 f"the target returns only labels, but the exposure '{self.outputs}' needs probabilities"

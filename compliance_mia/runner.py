@@ -395,6 +395,7 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
                 "the model was loaded with pickle/joblib because the policy allows it; unpickling executes code "
                 "from the file, so the file must come from a trusted source"
             )
+        warnings.extend(target.assessment_warnings())
         exposure = Exposure.from_spec(policy.exposure)
         signals = exposure.signals(len(target.classes), arbitrary_queries=target.accepts_arbitrary_inputs)
         source = _reference_source(policy, target)
@@ -553,6 +554,8 @@ def run_assessment(
     plan_result = prepared.plan
     try:
         progress.stage("Querying the model on the audit records")
+        n_population = len(data.population) if data.population is not None else 0
+        target.ensure_budget(len(data.members) + len(data.non_members) + n_population, "the audit query")
         session = AttackSession(policy, target, data, settings=settings, progress=progress, reference_source=source)
         session.selected = list(plan_result.selected)
         outcomes = session.run(plan_result.selected, exposure)
@@ -688,6 +691,7 @@ def run_assessment(
                 duration_seconds=round(time.perf_counter() - clock, 2),
                 command=command,
                 target_queries=target.queries,
+                target_cost=target.query_cost(),
             ),
         )
         if policy.report.previous_assessment is not None:

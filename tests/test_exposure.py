@@ -63,3 +63,9 @@ def test_label_only_target_cannot_serve_a_probability_exposure() -> None:
 
 def test_predictions_file_targets_offer_no_arbitrary_queries() -> None:
     assert Signal.ARBITRARY_QUERIES not in Exposure("probabilities").signals(2, arbitrary_queries=False)
+
+
+def test_a_target_that_only_reports_losses_serves_the_loss_exposure() -> None:
+    out = Exposure("loss").apply(RawOutputs(loss=np.array([0.1, 2.0])), None)
+    assert out.loss.tolist() == [0.1, 2.0]
+    assert out.true_class_score(np.array([0, 0])) == pytest.approx(np.exp([-0.1, -2.0]))
