@@ -102,19 +102,21 @@ class Exposure:
         return _RANK[self.outputs] > _RANK[other.outputs]
 
     # --------------------------------------------------------------- transform
-    def apply(self, raw: RawOutputs, y_index: np.ndarray | None = None) -> Outputs:
+    def apply(self, raw: RawOutputs, y_index: np.ndarray | None = None, *, n_classes: int | None = None) -> Outputs:
         """Reduce ``raw`` model outputs to what this exposure reveals.
 
         ``y_index`` (true-class positions) is needed for the loss exposure and
-        is never stored in the result.
+        is never stored in the result. ``n_classes`` is only needed when the
+        raw outputs carry no probabilities (a target that reports losses).
         """
-        n_classes = raw.probabilities.shape[1] if raw.probabilities is not None else None
+        if raw.probabilities is not None:
+            n_classes = raw.probabilities.shape[1]
         if self.outputs == "label":
             labels = raw.labels if raw.labels is not None else _argmax(raw.probabilities)
             return Outputs(exposure=self, n_classes=n_classes, labels=labels)
         proba = raw.probabilities
         if proba is None and self.outputs == "loss" and raw.loss is not None and not self.noise_scale:
-            return Outputs(exposure=self, n_classes=None, loss=np.asarray(raw.loss, dtype=float))
+            return Outputs(exposure=self, n_classes=n_classes, loss=np.asarray(raw.loss, dtype=float))
         if proba is None:
             raise ValueError(
                 f"the target returns only labels, but the exposure '{self.outputs}' needs probabilities"

@@ -204,17 +204,18 @@ class AttackSession:
 
     # -------------------------------------------------------------- running
     def context(self, exposure: Exposure) -> AttackContext:
-        target_outputs = exposure.apply(self.raw_audit, self.y_index)
+        n_classes = len(self.classes)
+        target_outputs = exposure.apply(self.raw_audit, self.y_index, n_classes=n_classes)
         population_outputs: Outputs | None = None
         if self.raw_population is not None:
-            population_outputs = exposure.apply(self.raw_population, self.population_y_index)
+            population_outputs = exposure.apply(self.raw_population, self.population_y_index, n_classes=n_classes)
 
         query = None
         if self.target.accepts_arbitrary_inputs:
 
             def query(X: pd.DataFrame, y_index: np.ndarray | None = None) -> Outputs:
                 raw = self.memo.get("target", X, lambda: self.target.raw_outputs(X))
-                return exposure.apply(raw, y_index)
+                return exposure.apply(raw, y_index, n_classes=n_classes)
 
         return AttackContext(
             seed=self.seed,

@@ -66,6 +66,7 @@ def test_predictions_file_targets_offer_no_arbitrary_queries() -> None:
 
 
 def test_a_target_that_only_reports_losses_serves_the_loss_exposure() -> None:
-    out = Exposure("loss").apply(RawOutputs(loss=np.array([0.1, 2.0])), None)
+    out = Exposure("loss").apply(RawOutputs(loss=np.array([0.1, 2.0])), None, n_classes=2)
     assert out.loss.tolist() == [0.1, 2.0]
     assert out.true_class_score(np.array([0, 0])) == pytest.approx(np.exp([-0.1, -2.0]))
+    assert out.correct(np.array([0, 0])).tolist() == [True, False]
