@@ -27,7 +27,13 @@ from matplotlib.patches import Rectangle
 
 from compliance_mia.assessment import AttackOutcome, RiskRating, SliceResult
 
-__all__ = ["heat_map_chart", "roc_chart", "score_distribution_chart", "slices_chart"]
+__all__ = [
+    "heat_map_chart",
+    "roc_chart",
+    "score_distribution_chart",
+    "slices_chart",
+    "watermark_svg",
+]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, most distinguishable first.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -129,24 +135,20 @@ def roc_chart(
 ) -> str | None:
     """Log-log ROC curves of every attack with the random-guess diagonal.
 
-    The region where the false-positive rate rests on fewer than
-    ``min_false_positives`` non-members is shaded: the curve there is noise.
+    The legend sits below the plot (it never hides a curve) and lists the
+    attacks strongest first. The region where the false-positive rate rests
+    on fewer than ``min_false_positives`` non-members is shaded: the curve
+    there is noise.
     """
     drawable = [a for a in attacks if len(a.metrics.roc.fpr) >= 2]
     if not drawable:
         return None
-    fig = _figure(6.3, 4.2)
+    drawable.sort(key=lambda a: -(a.metrics.auc.estimate or 0.0))
+    rows = math.ceil((len(drawable) + 2) / 2)
+    fig = _figure(6.3, 3.3 + 0.16 * rows)
     ax = fig.add_subplot()
     n_non = max(a.metrics.n_non_members for a in drawable)
     floor = 10 ** math.floor(math.log10(max(1.0 / max(n_non, 1), 1e-5)))
-    ax.plot(
-        [floor, 1],
-        [floor, 1],
-        color=GREY,
-        linestyle=(0, (2, 2)),
-        linewidth=1.0,
-        label="random guess (no leakage)",
-    )
     for index, attack in enumerate(drawable):
         pairs = [
             (f, t)
@@ -161,11 +163,21 @@ def roc_chart(
             fpr,
             tpr,
             color=PALETTE[index % len(PALETTE)],
-            linestyle=LINESTYLES[index % len(LINESTYLES)],
-            linewidth=2.4 if strongest else 1.5,
+            # colours and dash patterns cycle at different points, so no two curves look alike
+            linestyle=LINESTYLES[(index + index // len(PALETTE)) % len(LINESTYLES)],
+            linewidth=2.6 if strongest else 1.4,
             drawstyle="steps-post" if len(pairs) < 6 else "default",
             label=_legend_label(attack, strongest),
+            zorder=3 if strongest else 2,
         )
+    ax.plot(
+        [floor, 1],
+        [floor, 1],
+        color=GREY,
+        linestyle=(0, (2, 2)),
+        linewidth=1.0,
+        label="random guess (no leakage)",
+    )
     noise_edge = min_false_positives / max(n_non, 1)
     if noise_edge > floor:
         ax.axvspan(
@@ -185,7 +197,7 @@ def roc_chart(
     ax.set_xlabel("False-positive rate: share of non-members wrongly flagged (log scale)")
     ax.set_ylabel("True-positive rate: share of\nmembers identified (log scale)")
     ax.grid(True, which="major", color="#e5e5e5", linewidth=0.6)
-    ax.legend(loc="lower right", fontsize=7, handlelength=3.2)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=7, handlelength=3.2)
     svg = _svg(fig, chart_id)
     return _add_title(
         svg, chart_id, "ROC curves of every attack on log-log axes, with the random-guess line"
@@ -381,3 +393,50 @@ def heat_map_chart(
     if after is not None:
         text += f"; after controls level {after.level}"
     return _add_title(svg, chart_id, text)
+
+
+def watermark_svg(text: str = "DRAFT", *, color: str = "#a40000", opacity: float = 0.08) -> str:
+    """Diagonal page watermark as SVG outlines (glyph paths, not text).
+
+    Drawn as shapes so that copying or extracting a table from the PDF does
+    not pick up stray watermark letters; the running footer states the
+    draft status in words on every page.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.path import Path as MplPath
+    from matplotlib.textpath import TextPath
+
+    glyphs = TextPath(
+        (0, 0), text, size=100, prop=FontProperties(family="DejaVu Sans", weight="bold")
+    )
+    commands = {MplPath.MOVETO: "M", MplPath.LINETO: "L", MplPath.CLOSEPOLY: "Z"}
+    parts: list[str] = []
+    vertices = glyphs.vertices
+    codes = glyphs.codes if glyphs.codes is not None else [MplPath.LINETO] * len(vertices)
+    index = 0
+    while index < len(vertices):
+        code = codes[index]
+        if code == MplPath.CURVE3:
+            (x1, y1), (x2, y2) = vertices[index], vertices[index + 1]
+            parts.append(f"Q{x1:.1f} {-y1:.1f} {x2:.1f} {-y2:.1f}")
+            index += 2
+            continue
+        if code == MplPath.CURVE4:
+            (x1, y1), (x2, y2), (x3, y3) = vertices[index : index + 3]
+            parts.append(f"C{x1:.1f} {-y1:.1f} {x2:.1f} {-y2:.1f} {x3:.1f} {-y3:.1f}")
+            index += 3
+            continue
+        x, y = vertices[index]
+        letter = commands.get(code, "L")
+        parts.append("Z" if letter == "Z" else f"{letter}{x:.1f} {-y:.1f}")
+        index += 1
+    box = glyphs.get_extents()
+    width, height = box.width, box.height
+    side = int(math.hypot(width, height)) + 20
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" '
+        f'width="{side}" height="{side}">'
+        f'<g transform="translate({side / 2:.1f} {side / 2:.1f}) rotate(-40) '
+        f'translate({-box.x0 - width / 2:.1f} {box.y0 + height / 2:.1f})">'
+        f'<path fill="{color}" fill-opacity="{opacity}" d="{"".join(parts)}"/></g></svg>\n'
+    )

@@ -85,6 +85,10 @@ def logo_data_uri(logo: Path | None, template_dir: Path | None = None) -> str | 
     return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def _svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
 @dataclass(frozen=True)
 class ChartImage:
     """A chart as an ``<img>`` data URI with its text alternative.
@@ -101,11 +105,42 @@ class ChartImage:
     def from_svg(cls, svg: str) -> ChartImage:
         match = re.search(r"<title[^>]*>(.*?)</title>", svg, flags=re.S)
         alt = html.unescape(match.group(1)) if match else "chart"
-        return cls(
-            uri="data:image/svg+xml;base64,"
-            + base64.b64encode(svg.encode("utf-8")).decode("ascii"),
-            alt=alt,
-        )
+        return cls(uri=_svg_uri(svg), alt=alt)
+
+
+@dataclass(frozen=True)
+class ClauseRow:
+    """One clause of one framework and the recommended controls (by number) that help satisfy it."""
+
+    framework: str
+    clause: str
+    controls: list[int]
+    in_scope: bool
+
+
+def clause_table(assessment: Assessment, controls: list[ControlRecommendation]) -> list[ClauseRow]:
+    """Invert control -> clauses into clause -> controls (a traceability table, each clause once).
+
+    Frameworks in the assessment's scope come first, in the order the policy
+    lists them; numbers refer to positions in ``controls`` (1-based).
+    """
+    scope = [r.lower() for r in assessment.regulations]
+    rows: dict[tuple[str, str], list[int]] = {}
+    for number, control in enumerate(controls, start=1):
+        for mapping in control.mappings:
+            for clause in mapping.clauses:
+                numbers = rows.setdefault((mapping.framework, clause), [])
+                if number not in numbers:
+                    numbers.append(number)
+
+    def order(key: tuple[str, str]) -> tuple[int, str, str]:
+        framework = key[0].lower()
+        return (scope.index(framework) if framework in scope else len(scope), framework, key[1])
+
+    return [
+        ClauseRow(framework=f, clause=c, controls=rows[(f, c)], in_scope=f.lower() in scope)
+        for f, c in sorted(rows, key=order)
+    ]
 
 
 @dataclass(frozen=True)
@@ -116,11 +151,14 @@ class ReportContext:
     document_hash: str
     draft: bool
     logo_uri: str | None
+    watermark_uri: str | None
     strongest: AttackOutcome | None
     reference_point: OperatingPoint | None
     fpr_levels: list[float]
     top_records: list[RecordRisk]
     controls_by_id: dict[str, ControlRecommendation]
+    controls: list[ControlRecommendation]
+    clauses: list[ClauseRow]
     attack_titles: dict[str, str]
     charts: dict[str, ChartImage] = field(default_factory=dict)
 
@@ -175,16 +213,20 @@ def build_context(
             "heatmap": charts.heat_map_chart(assessment.risk, assessment.residual_risk),
         }
         rendered = {name: ChartImage.from_svg(svg) for name, svg in drawn.items() if svg}
+    controls = sorted(assessment.controls, key=lambda c: c.priority)
     return ReportContext(
         a=assessment,
         document_hash=document_hash(assessment),
         draft=is_draft(assessment),
         logo_uri=logo_uri,
+        watermark_uri=_svg_uri(charts.watermark_svg("DRAFT")) if is_draft(assessment) else None,
         strongest=strongest,
         reference_point=_reference_point(assessment),
         fpr_levels=_fpr_levels(assessment),
         top_records=top_records,
         controls_by_id={c.control_id: c for c in assessment.controls},
+        controls=controls,
+        clauses=clause_table(assessment, controls),
         attack_titles={o.name: o.title for o in assessment.attacks}
         | {p.name: p.title for p in assessment.plan.attacks},
         charts=rendered,

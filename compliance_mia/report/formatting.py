@@ -60,7 +60,7 @@ def count(value: Any) -> str:
     return f"{int(round(float(value))):,}"
 
 
-def plain_number(value: Any, *, significant: int = 6) -> str:
+def plain_number(value: Any, significant: int = 6) -> str:
     """Shortest clean decimal form (no exponent noise) for machine-readable tables.
 
     Used in CSV and OSCAL props, where a reader still sees the number but a
@@ -242,6 +242,8 @@ def duration(seconds: Any) -> str:
     if not _finite(seconds):
         return MISSING
     total = float(seconds)
+    if total < 0.05:
+        return "< 0.1 s"
     if total < 60:
         return f"{total:.1f} s"
     minutes, secs = divmod(int(round(total)), 60)

@@ -58,7 +58,7 @@ def test_charts_are_embedded_images_with_text_alternatives(html):
 
 
 def test_unsigned_assessment_is_marked_draft(html):
-    assert 'class="watermark"' in html and ">DRAFT<" in html
+    assert '<div class="watermark" aria-hidden="true"><img src="data:image/svg+xml;base64,' in html
     assert "Draft &ndash; not signed off" in html or "Draft – not signed off" in html
 
 

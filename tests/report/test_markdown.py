@@ -15,7 +15,7 @@ def test_summary_has_rating_figures_and_controls(assessment):
     point = assessment.headline.tpr_at_fpr[1]
     assert fmt.interval_pct(point.tpr) in md
     assert fmt.interval_score(assessment.headline.auc) in md
-    assert "1. Return only the predicted label: AUC 0.552" in md
+    assert "1. Return only the predicted label: measured AUC 0.552" in md
     assert "rating significant → maximum, **worsened**" in md
     assert document_hash(assessment) in md
     table = [line for line in md.splitlines() if line.startswith("|")]

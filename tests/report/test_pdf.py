@@ -81,7 +81,7 @@ def test_controls_clauses_and_what_if(text, assessment):
 def test_page_x_of_y_and_draft_marking(pdf_pages):
     total = len(pdf_pages)
     assert f"Page 1 of {total}" in pdf_pages[0] and f"Page {total} of {total}" in pdf_pages[-1]
-    assert all("DRAFT" in page for page in pdf_pages)
+    assert all("DRAFT – not signed off" in page for page in pdf_pages)
 
 
 def test_metadata(reader, assessment):
@@ -121,3 +121,29 @@ def test_override_pointing_outside_is_refused(tmp_path, assessment):
     renderer.html.charts = False
     with pytest.raises(InputError, match="self-contained"):
         renderer.render(assessment)
+
+
+def test_results_table_extracts_with_its_figures(rendered_dir, assessment):
+    """The TPR@FPR table survives as a table (pdfplumber), each cell with the formatted figure."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    with pdfplumber.open(rendered_dir / "report.pdf") as pdf:
+        page = next(
+            p for p in pdf.pages if "Share of members identified" in (p.extract_text() or "")
+        )
+        table = next(t for t in page.extract_tables() if t and t[0][:2] == ["Attack", "AUC"])
+    header, rows = table[0], table[1:]
+    assert header[2:] == [
+        "at 0.1% false positives",
+        "at 1% false positives",
+        "at 10% false positives",
+    ]
+    assert len(rows) == len(assessment.attacks)
+    for row, outcome in zip(rows, assessment.attacks, strict=True):
+        assert " ".join(row[0].split()).startswith(" ".join(outcome.title.split())[:20])
+        auc = outcome.metrics.auc
+        assert row[1].split("\n")[0] == fmt.decimal(auc.estimate, 3)
+        for cell, point in zip(row[2:], outcome.metrics.operating_points, strict=True):
+            if point.measurable and point.tpr.estimate is not None:
+                assert cell.split("\n")[0] == fmt.pct(point.tpr.estimate)
+            else:
+                assert cell.startswith("not measurable")
