@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib
@@ -118,11 +119,12 @@ def _percent_tick(value: float, _position: int) -> str:
     return f"{text}%"
 
 
-def _legend_label(attack: AttackOutcome, strongest: bool) -> str:
+def _legend_label(attack: AttackOutcome, strongest: bool, width: int = 46) -> str:
+    """Attack name, AUC and the strongest marker, wrapped so two legend columns fit the page."""
     label = attack.title + (" (strongest)" if strongest else "")
     if attack.metrics.auc.estimate is not None:
         label += f", AUC {attack.metrics.auc.estimate:.3f}"
-    return label
+    return "\n".join(textwrap.wrap(label, width=width)) or attack.name
 
 
 @_with_rc
@@ -166,7 +168,6 @@ def roc_chart(
             # colours and dash patterns cycle at different points, so no two curves look alike
             linestyle=LINESTYLES[(index + index // len(PALETTE)) % len(LINESTYLES)],
             linewidth=2.6 if strongest else 1.4,
-            drawstyle="steps-post" if len(pairs) < 6 else "default",
             label=_legend_label(attack, strongest),
             zorder=3 if strongest else 2,
         )
@@ -186,7 +187,7 @@ def roc_chart(
             color="#dddddd",
             alpha=0.6,
             linewidth=0,
-            label=f"too few non-members to measure (< {min_false_positives} false positives)",
+            label=f"too few non-members to measure\n(< {min_false_positives} false positives)",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
