@@ -14,8 +14,8 @@ def test_roc_chart_is_byte_stable_and_keeps_text(assessment):
     assert first.startswith("<svg")
     assert "<text" in first  # svg.fonttype = none: labels are text, not glyph paths
     assert "random guess" in first
-    for outcome in assessment.attacks:
-        assert outcome.title in first
+    for outcome in assessment.attacks:  # legend labels wrap at about 46 characters
+        assert outcome.title[:25] in first
     assert not re.search(r"(?:src|href)=\"https?://", first)
     assert "<metadata" not in first
 
