@@ -105,18 +105,22 @@ def masked_var(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, (dev**2).sum(axis=0) / np.maximum(counts, 1), np.nan)
 
 
-def rank_tiebreak(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+def rank_tiebreak(
+    primary: np.ndarray, secondary: np.ndarray, *, step: float | None = None
+) -> np.ndarray:
     """``primary`` with ties broken by ``secondary``, keeping primary's order and scale.
 
-    Adds less than the smallest gap between distinct primary values, so the
-    ranking by ``primary`` is unchanged and only its ties are ordered.
+    Adds less than half of ``step`` (the resolution of ``primary``; default:
+    the smallest gap between its distinct values), so the ranking by
+    ``primary`` is unchanged and only its ties are ordered. Equal secondary
+    values stay tied.
     """
     primary = np.asarray(primary, dtype=float)
-    distinct = np.unique(primary)
-    gap = float(np.min(np.diff(distinct))) if len(distinct) > 1 else 1.0
-    # equal secondaries stay tied: the rank of the value, not of the position
+    if step is None:
+        distinct = np.unique(primary)
+        step = float(np.min(np.diff(distinct))) if len(distinct) > 1 else 1.0
     rank = np.searchsorted(np.sort(secondary), secondary, side="left").astype(float)
-    return primary + 0.5 * gap * rank / max(len(secondary), 1)
+    return primary + 0.5 * step * rank / max(len(secondary), 1)
 
 
 def resolution_clip(

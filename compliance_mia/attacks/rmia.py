@@ -70,7 +70,7 @@ def dominance_scores(
     sorted_z = np.sort(np.asarray(ratio_z, dtype=float))
     counts = np.searchsorted(sorted_z, np.asarray(ratio_x, dtype=float) / gamma, side="left")
     share = counts / max(len(sorted_z), 1)
-    return rank_tiebreak(share, np.log(ratio_x))
+    return rank_tiebreak(share, np.log(ratio_x), step=1.0 / max(len(sorted_z), 1))
 
 
 def _ratio(p_target: np.ndarray, prior: np.ndarray) -> np.ndarray:

@@ -104,3 +104,14 @@ def test_lira_variance_setting_is_honoured(overfit_model, split):
             result = registry()[name]().run(ctx)
             assert result.parameters["variance"] == setting
             assert np.isfinite(result.scores).all()
+
+
+def test_scores_identical_whichever_backend_trained_the_references(
+    overfit_model, split, overfit_ctx
+):
+    names = [n for n, cls in registry().items() if cls.spec.needs_reference_models]
+    for backend in ("threading", "dask"):
+        other = make_context(overfit_model, split, backend=backend)
+        for name in names:
+            attack = registry()[name]()
+            np.testing.assert_array_equal(attack.run(other).scores, attack.run(overfit_ctx).scores)
