@@ -166,7 +166,7 @@ class AttackSession:
                 self.progress.advance(done - last[0])
                 last[0] = done
 
-            self._references[mode] = build_reference_set(
+            built = build_reference_set(
                 estimator=source.estimator,
                 surrogate=source.surrogate,
                 mode=mode,
@@ -182,6 +182,7 @@ class AttackSession:
                 use_cache=spec.use_cache,
                 progress=tick,
             )
+            self._references[mode] = _memoised(built, self.memo)
         return self._references[mode]
 
     def reference_info(self) -> ReferenceModelsInfo | None:
@@ -314,6 +315,37 @@ class AttackSession:
         )
         session.selected = list(self.selected)
         return session
+
+
+def _memoised(refs: object, memo: OutputMemo) -> object:
+    """The reference set with its ``query`` answered from the session's memo when asked again.
+
+    Perturbation attacks query every reference model on the same perturbed
+    inputs in the main run and again in each what-if re-run; the raw outputs
+    do not depend on the exposure, so they are computed once.
+    """
+    from dataclasses import dataclass as _dc
+    from dataclasses import field as _field
+    from dataclasses import fields
+
+    from compliance_mia.reference import ReferenceSet, aligned_probabilities
+
+    @_dc(frozen=True)
+    class MemoisedReferenceSet(ReferenceSet):
+        memo: OutputMemo | None = _field(default=None, repr=False, compare=False)
+
+        def query(self, k: int, X: pd.DataFrame, exposure: Exposure, y_index: np.ndarray | None = None) -> Outputs:
+            if self.classes is None or self.memo is None:
+                return super().query(k, X, exposure, y_index)
+
+            def compute() -> RawOutputs:
+                proba = aligned_probabilities(self.models[k], X, self.classes)
+                return RawOutputs(probabilities=proba, labels=np.argmax(proba, axis=1))
+
+            return exposure.apply(self.memo.get(("reference", self.mode, k), X, compute), y_index)
+
+    assert isinstance(refs, ReferenceSet)
+    return MemoisedReferenceSet(**{f.name: getattr(refs, f.name) for f in fields(refs)}, memo=memo)
 
 
 def _reference_source(policy: Policy, target: Target) -> _ReferenceSource:
