@@ -224,13 +224,29 @@ def _fit_candidate(session: AttackSession, index: int, recipe: TrainingRecipe) -
 
     from compliance_mia.reference import estimator_from_spec
 
-    template = estimator_from_spec(recipe.estimator)
+    if recipe.estimator is not None:
+        template = estimator_from_spec(recipe.estimator)
+        chosen = recipe.estimator.params
+    else:
+        base = session.target.estimator_template()
+        if base is None:
+            raise _recipe_error(
+                index, recipe, "'params' changes a copy of the assessed model, but this target cannot be copied "
+                "(a black box); name an 'estimator' instead"
+            )
+        chosen = dict(recipe.params or {})
+        try:
+            template = base.set_params(**chosen)
+        except (ValueError, TypeError) as exc:
+            raise _recipe_error(index, recipe, f"cannot set {', '.join(sorted(chosen))} on the model ({exc})") from None
     try:
         params = template.get_params()
     except Exception:  # noqa: BLE001 - estimators outside sklearn may not implement it fully
         params = {}
-    if "random_state" in params and "random_state" not in recipe.estimator.params:
-        template.set_params(random_state=int_seed(session.seed, "whatif-recipe", recipe.name))
+    seeds = {k: int_seed(session.seed, "whatif-recipe", recipe.name, k) for k in params
+             if (k == "random_state" or k.endswith("__random_state")) and k not in chosen}
+    if seeds:
+        template.set_params(**seeds)
     members = session.data.members
     try:
         fitted = clone(template).fit(members.X, members.y)
@@ -242,6 +258,9 @@ def _fit_candidate(session: AttackSession, index: int, recipe: TrainingRecipe) -
 
 
 def _recipe_label(recipe: TrainingRecipe) -> str:
+    if recipe.estimator is None:
+        params = ", ".join(f"{k}={v!r}" for k, v in sorted((recipe.params or {}).items()))
+        return f"the model retrained as {recipe.name}: the same model with {params}"
     params = ", ".join(f"{k}={v!r}" for k, v in sorted(recipe.estimator.params.items()))
     name = recipe.estimator.class_path.rsplit(".", 1)[-1]
     return f"the model retrained as {recipe.name}: {name}({params})"

@@ -402,11 +402,27 @@ class RiskSpec(_Strict):
 
 
 class TrainingRecipe(_Strict):
-    """A candidate training-time control to retrain and re-attack."""
+    """A candidate training-time control to retrain and re-attack.
+
+    Either change parameters of the assessed model (``params``, applied to a
+    fresh copy, e.g. ``forest__min_samples_leaf: 20`` for a Pipeline step), or
+    name a different estimator (``estimator``).
+    """
 
     name: str = Field(description="Short name shown in the report.")
     control: str = Field(description="Catalogue control id this recipe implements, e.g. 'regularisation'.")
-    estimator: EstimatorSpec
+    params: dict[str, Any] | None = Field(
+        None,
+        description="Parameters to set on a fresh copy of the assessed model (scikit-learn set_params names, "
+        "e.g. 'forest__max_depth' inside a Pipeline).",
+    )
+    estimator: EstimatorSpec | None = Field(None, description="A different estimator to train instead.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TrainingRecipe:
+        if (self.params is None) == (self.estimator is None):
+            raise ValueError("give either 'params' (changes to the assessed model) or 'estimator', not both or neither")
+        return self
 
 
 class ControlsSpec(_Strict):

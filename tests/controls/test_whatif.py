@@ -258,3 +258,24 @@ def test_residual_rating_is_the_best_measured_recommended_control(
     note = residual.rules[-1]
     assert note.rule_id == "RESIDUAL" and note.inputs["before"] == before.level
     assert residual_rating([r for r in recs if r.what_if is None], before) is None
+
+
+def test_recipe_by_params_changes_a_copy_of_the_assessed_model(session, baseline, rate_fn, catalogue):
+    """'params' regularises the model as deployed (here its forest), not some other estimator."""
+    _, head, _ = baseline
+    recipe = TrainingRecipe(
+        name="leafier", control="regularisation", params={"min_samples_leaf": 40, "max_depth": 2}
+    )
+    [result] = measure_training_recipes(session, [recipe], rate_fn=rate_fn, catalogue=catalogue)
+    assert "the same model with max_depth=2, min_samples_leaf=40" in result.label
+    assert result.auc.estimate < head.auc.estimate
+    # the deployed model itself is untouched
+    assert session.target.estimator.get_params()["max_depth"] is None
+    bad = TrainingRecipe(name="typo", control="regularisation", params={"min_samples_lef": 3})
+    with pytest.raises(PolicyError, match="cannot set min_samples_lef on the model"):
+        measure_training_recipes(session, [bad], rate_fn=rate_fn, catalogue=catalogue)
+
+
+def test_recipe_needs_exactly_one_way_of_saying_what_changes() -> None:
+    with pytest.raises(ValueError, match="either 'params'"):
+        TrainingRecipe(name="x", control="regularisation")
