@@ -271,3 +271,19 @@ def test_training_failure_is_reported_not_a_traceback(records):
             use_cache=False,
         )
     assert "compliance_mia.reference" in sys.modules
+
+
+def test_lightgbm_pipeline_is_cloned_seeded_and_cached(records, tmp_path):
+    lightgbm = pytest.importorskip("lightgbm")  # the 'bench' extra
+    encode = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), ["region"])], remainder="passthrough"
+    )
+    estimator = Pipeline(
+        [("encode", encode), ("gbm", lightgbm.LGBMClassifier(n_estimators=10, verbose=-1))]
+    )
+    first = _build(records, estimator=estimator, cache_dir=tmp_path, use_cache=True, count=2)
+    again = _build(records, estimator=estimator, cache_dir=tmp_path, use_cache=True, count=2)
+    assert (first.trained, again.cache_hits) == (2, 2)
+    np.testing.assert_array_equal(again.audit_raw, first.audit_raw)
+    seeds = {m.get_params()["gbm__random_state"] for m in first.models}
+    assert len(seeds) == 2 and estimator.get_params()["gbm__random_state"] is None
