@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SEED, auc_ci, make_context
+from attack_helpers import SEED, auc_ci, make_context
 
 from compliance_mia.attacks import registry
 from compliance_mia.policy.schema import AttacksSpec, ReferenceModelsSpec

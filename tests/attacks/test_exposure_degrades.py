@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import SEED, make_context, record_set
+from attack_helpers import SEED, make_context, record_set
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import auc_ci, make_context
+from attack_helpers import auc_ci, make_context
 
 from compliance_mia.attacks._perturb import Perturber
 from compliance_mia.attacks.label_only import CalibratedLabelRobustness, GapAttack, LabelRobustness

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import make_context, tpr_at_fpr
+from attack_helpers import make_context, tpr_at_fpr
 
 from compliance_mia.attacks._signals import MIN_STD, PROB_CLIP, logit_confidence, resolution_clip
 from compliance_mia.attacks.lira import LiraOffline, LiraOnline, fit_gaussians, offline_scores

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import make_context, tpr_at_fpr
+from attack_helpers import make_context, tpr_at_fpr
 
 from compliance_mia.attacks.rmia import (
     A_GRID,
