@@ -125,6 +125,7 @@ class AttackSession:
         )
         self.scores: dict[str, np.ndarray] = {}
         self.memo = OutputMemo()
+        self._label_only: dict[tuple, tuple[AttackOutcome, np.ndarray]] = {}
 
     # ---------------------------------------------------------------- planning
     def signals(self, exposure: Exposure) -> frozenset[Signal]:
@@ -249,6 +250,13 @@ class AttackSession:
         for name in names:
             cls = get_attack(name)
             spec = cls.spec
+            reuse_key = _label_only_key(spec, exposure)
+            if reuse_key is not None and reuse_key in self._label_only:
+                outcome, scores = self._label_only[reuse_key]
+                self.scores[name] = scores
+                outcomes.append(outcome)
+                self.progress.advance()
+                continue
             if any(get_attack(n).spec.needs_reference_models for n in [name]):
                 for mode in [spec.reference_mode] if spec.reference_mode else []:
                     if mode not in self._references:
@@ -273,7 +281,7 @@ class AttackSession:
             self.scores[name] = result.scores
             self.progress.advance()
             outcomes.append(
-                AttackOutcome(
+                outcome := AttackOutcome(
                     name=name,
                     title=spec.title,
                     family=spec.family,
@@ -287,6 +295,8 @@ class AttackSession:
                     queries=int(result.queries or (self.target.queries - before)),
                 )
             )
+            if reuse_key is not None:
+                self._label_only[reuse_key] = (outcome, result.scores)
         return outcomes
 
     def headline(self, outcomes: list[AttackOutcome]) -> Headline | None:
@@ -315,6 +325,24 @@ class AttackSession:
         )
         session.selected = list(self.selected)
         return session
+
+
+def _label_only_key(spec: object, exposure: Exposure) -> tuple | None:
+    """Key under which a label-only attack's outcome can be re-used across exposures, or None.
+
+    Every exposure derives the predicted label from the model's own argmax
+    (rounding and top-k hide scores, not labels), so an attack that reads
+    only labels gets identical inputs, hence identical scores and figures,
+    under any output restriction that adds no noise. Re-using the outcome
+    keeps the what-if figures of label-only attacks exactly equal to the
+    baseline's rather than re-estimating them with fresh bootstrap draws.
+    """
+    requires = getattr(spec, "requires", None)
+    if requires is None or not requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}:
+        return None
+    if exposure.noise_scale or exposure.outputs == "loss":
+        return None
+    return (getattr(spec, "name", ""),)
 
 
 def _memoised(refs: object, memo: OutputMemo) -> object:
