@@ -96,6 +96,10 @@ def _main(
         handlers=[RichHandler(console=err, show_path=False, show_time=False)],
         force=True,
     )
+    # Layout and font-subsetting chatter from the PDF stack is not the user's business
+    # unless they ask for it.
+    for noisy in ("weasyprint", "fontTools", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR)
 
 
 # --------------------------------------------------------------------- progress

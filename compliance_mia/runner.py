@@ -144,6 +144,8 @@ class AttackSession:
         return out
 
     selected: list[str] = []
+    #: reference models per mode; the plan may lower the policy's count to fit a time budget
+    reference_count: int = 0
 
     # ------------------------------------------------------------ references
     def references(self, mode: str) -> object:
@@ -160,7 +162,8 @@ class AttackSession:
             if self.population is None:
                 raise TargetError("reference models need attacker background (population) data")
             spec = self.policy.attacks.reference_models
-            self.progress.stage(f"Training {spec.count} {mode} reference models ({source.name})", total=spec.count)
+            count = self.reference_count or spec.count
+            self.progress.stage(f"Training {count} {mode} reference models ({source.name})", total=count)
             last = [0]
 
             def tick(done: int, total: int) -> None:
@@ -171,7 +174,7 @@ class AttackSession:
                 estimator=source.estimator,
                 surrogate=source.surrogate,
                 mode=mode,
-                count=spec.count,
+                count=count,
                 audit=self.audit,
                 population=self.population,
                 classes=self.classes,
@@ -193,7 +196,7 @@ class AttackSession:
         spec = self.policy.attacks.reference_models
         modes = sorted(self._references)
         return ReferenceModelsInfo(
-            count=spec.count,
+            count=int(max(getattr(s, "count", 0) for s in sets)) or spec.count,
             mode=" + ".join(modes),
             estimator=self.reference_source.name,
             surrogate=self.reference_source.surrogate,
@@ -324,6 +327,7 @@ class AttackSession:
             reference_source=_ReferenceSource(reference_estimator, name, surrogate=False),
         )
         session.selected = list(self.selected)
+        session.reference_count = self.reference_count
         return session
 
 
@@ -475,17 +479,44 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
             need_population=need_population,
         )
         warnings.extend(data.warnings)
+        fit_seconds = None
+        if policy.attacks.budget_seconds is not None and source.estimator is not None and data.population is not None:
+            fit_seconds = _measure_fit_seconds(source.estimator, data, seed=policy.seed)
         plan_result = make_plan(
             policy,
             signals,
             n_audit=len(data.members) + len(data.non_members),
             n_population=len(data.population) if data.population is not None else 0,
             can_train_references=source.estimator is not None,
+            fit_seconds=fit_seconds,
         )
     except BaseException:
         target.close()
         raise
     return Prepared(policy, target, exposure, source, data, plan_result, settings, warnings)
+
+
+def _measure_fit_seconds(estimator: BaseEstimator, data: AuditData, *, seed: int, sample: int = 2000) -> float | None:
+    """Time one fit on a sample of the background data and scale it to a reference model's half pool.
+
+    Only done when the policy sets a time budget, so the planner's estimate
+    rests on this machine and this estimator rather than a generic guess.
+    """
+    from sklearn.base import clone
+
+    from compliance_mia.seeding import rng
+
+    assert data.population is not None
+    pool = len(data.population)
+    n = min(sample, max(pool // 2, 1))
+    index = np.sort(rng(seed, "fit-timing").choice(pool, size=n, replace=False))
+    subset = data.population.take(index)
+    start = time.perf_counter()
+    try:
+        clone(estimator).fit(subset.X, subset.y)
+    except Exception:  # noqa: BLE001 - a failing fit shows up, located, when the references are trained
+        return None
+    return (time.perf_counter() - start) * max(pool / 2 / n, 1.0)
 
 
 @dataclass(frozen=True)
@@ -575,6 +606,7 @@ def measure_control(policy: Policy, control_id: str, *, progress: Progress | Non
         session = AttackSession(policy, prepared.target, prepared.data, settings=prepared.settings,
                                 progress=progress, reference_source=prepared.source)
         session.selected = list(prepared.plan.selected)
+        session.reference_count = prepared.plan.reference_count
         outcomes = session.run(prepared.plan.selected, prepared.exposure)
         head = session.headline(outcomes)
         rater = _Rater(policy)
@@ -619,6 +651,7 @@ def run_assessment(
         target.ensure_budget(len(data.members) + len(data.non_members) + n_population, "the audit query")
         session = AttackSession(policy, target, data, settings=settings, progress=progress, reference_source=source)
         session.selected = list(plan_result.selected)
+        session.reference_count = plan_result.reference_count
         outcomes = session.run(plan_result.selected, exposure)
         head = session.headline(outcomes)
         main_scores = dict(session.scores)

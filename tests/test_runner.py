@@ -94,3 +94,35 @@ def test_no_population_file_sets_non_members_aside_and_says_so(tmp_path: Path) -
     a = run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
     assert a.data.n_non_members == 150 and a.data.n_population == 150
     assert "set aside" in a.data.population_source
+
+
+def test_a_time_budget_trains_fewer_reference_models_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    """The planner's reduced count is what the runner trains, measured on this machine."""
+    import compliance_mia.runner as runner
+
+    # make one reference fit "cost" 1 s so that 8 models cannot fit a 5 s budget on any machine
+    monkeypatch.setattr(runner, "_measure_fit_seconds", lambda *a, **k: 1.0)
+    policy_path = write_small_case(
+        tmp_path,
+        policy_overrides={
+            "attacks": {
+                "budget_seconds": 5,
+                "select": ["loss", "rmia-offline"],
+                "reference_models": {"count": 8, "backend": "sequential"},
+            }
+        },
+    )
+    a = run_assessment(load_policy(policy_path), policy_path=policy_path, now=FIXED)
+    info = a.plan.reference_models
+    assert info is not None and 2 <= info.count < 8
+    assert any("cannot fit 8 reference models" in n for n in a.plan.notes)
+    assert a.attack("rmia-offline").reference_models == info.count
+
+
+def test_measured_fit_time_scales_to_half_the_pool(small_case: Path) -> None:
+    from compliance_mia.runner import _measure_fit_seconds, prepare
+
+    prepared = prepare(load_policy(small_case))
+    prepared.target.close()
+    seconds = _measure_fit_seconds(prepared.source.estimator, prepared.data, seed=1)
+    assert seconds is not None and 0 < seconds < 30
