@@ -376,33 +376,49 @@ def list_attacks() -> None:
 
 @app.command()
 @_guard
-def plan(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")]) -> None:
-    """Show, before running, which attacks will run and whether the data can support each figure."""
-    from compliance_mia.metrics import StatisticsSettings, power_table
+def plan(
+    policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")],
+    lift: Annotated[
+        float,
+        typer.Option(help="Goal: detect an attack that flags members this many times as often as non-members."),
+    ] = 2.0,
+) -> None:
+    """Before running: which attacks will run and why, and whether the data can support each figure."""
+    from compliance_mia.metrics import StatisticsSettings, records_needed
     from compliance_mia.policy import load_policy
     from compliance_mia.runner import preview
 
+    if lift <= 1:
+        err.print("[bold red]error:[/] --lift must be above 1 (an attack better than guessing)")
+        raise typer.Exit(EXIT_INPUT)
     policy = load_policy(policy_file, materialise_builtins=True)
     view = preview(policy)
     table = Table(title=f"Attack plan for {policy.system.name}")
-    for col in ("attack", "runs", "why"):
+    for col in ("attack", "runs", "about", "why"):
         table.add_column(col)
     for item in view.plan.attacks:
-        table.add_row(item.title, "yes" if item.selected else "no", item.reason)
+        seconds = f"{item.estimated_seconds:.0f} s" if item.estimated_seconds is not None and item.selected else ""
+        table.add_row(item.title, "yes" if item.selected else "no", seconds, item.reason)
     out.print(table)
+
     settings = StatisticsSettings.from_policy(policy)
-    power = Table(title=f"Sample size: {view.n_members:,} members, {view.n_non_members:,} non-members")
-    for col in ("FPR", "measurable", "smallest detectable TPR", "non-members needed"):
+    needs = records_needed(settings=settings, lift=lift, n_members=view.n_members, n_non_members=view.n_non_members)
+    power = Table(
+        title=f"Sample size: {view.n_members:,} members, {view.n_non_members:,} non-members "
+        f"(goal: detect an attack flagging members {lift:g}× as often as non-members)"
+    )
+    for col in ("at FPR", "measurable now", "smallest detectable TPR now", "non-members needed", "members needed"):
         power.add_column(col)
-    for row in power_table(view.n_members, view.n_non_members, settings=settings):
+    for row in needs.rows:
         power.add_row(
-            f"{row['fpr']:.1%}",
-            "yes" if row["measurable"] else "no",
-            f"{row['min_detectable_tpr']:.1%}" if row["min_detectable_tpr"] is not None else "n/a",
-            f"{row['non_members_needed']:,}",
+            f"{row.fpr:.1%}",
+            "yes" if row.measurable_now else "no",
+            f"{row.min_detectable_tpr_now:.1%}" if row.min_detectable_tpr_now is not None else "none",
+            f"{row.non_members_needed:,}",
+            f"{row.members_needed:,}" if row.members_needed is not None else "more than available",
         )
     out.print(power)
-    for note in view.notes:
+    for note in [*needs.notes, *view.notes]:
         out.print(f"- {note}")
 
 

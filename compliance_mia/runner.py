@@ -537,6 +537,7 @@ def preview(policy: Policy) -> PlanPreview:
     data = prepared.data
     notes = list(prepared.plan.plan.notes) + list(prepared.warnings)
     notes.append(f"attacker background data: {data.population_source}")
+    notes.extend(_reference_advice(policy, prepared))
     return PlanPreview(
         plan=prepared.plan.plan,
         n_members=len(data.members),
@@ -544,6 +545,32 @@ def preview(policy: Policy) -> PlanPreview:
         n_population=len(data.population) if data.population is not None else 0,
         notes=notes,
     )
+
+
+def _reference_advice(policy: Policy, prepared: Prepared) -> list[str]:
+    """What the chosen number of reference models supports, in the terms of the attacks planned."""
+    selected = set(prepared.plan.selected)
+    refs = policy.attacks.reference_models
+    count = prepared.plan.reference_count or refs.count
+    advice = []
+    if not any(get_attack(n).spec.needs_reference_models for n in selected):
+        return advice
+    advice.append(
+        f"{count} reference model(s) per mode ({refs.mode}), trained on "
+        f"{'the background data' if refs.mode == 'offline' else 'background data and halves of the audit records'}"
+        f"; estimator: {prepared.source.name}{' (surrogate)' if prepared.source.surrogate else ''}"
+    )
+    if {"lira-online", "lira-offline"} & selected and count < 16:
+        advice.append(
+            "LiRA fits a Gaussian per record only from 16 reference models per side; with fewer it uses one "
+            "pooled variance (more robust at low counts). RMIA is strong from 1-4 models."
+        )
+    if refs.mode == "offline":
+        advice.append(
+            "for the strongest audit (the auditor holds the training data) set attacks.reference_models.mode "
+            "to 'both' to add online LiRA/RMIA; figures then say which mode they come from"
+        )
+    return advice
 
 
 class _Rater:

@@ -90,3 +90,24 @@ def test_policy_reference_is_up_to_date() -> None:
     assert (ROOT / "docs/policy.md").read_text(encoding="utf-8") == render(example), (
         "docs/policy.md is stale: run `python -m compliance_mia.policy.docs > docs/policy.md`"
     )
+
+
+def test_attacks_lists_the_registry_with_needs() -> None:
+    result = runner.invoke(app, ["attacks"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in ("loss", "gap", "label-robustness", "lira-offline", "lira-online", "rmia-offline", "shadow"):
+        assert name in result.output
+
+
+def test_plan_shows_reasons_and_what_the_sample_supports(small_case: Path) -> None:
+    result = runner.invoke(app, ["plan", str(small_case)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "needs online reference models; the policy asks for offline" in result.output
+    assert "300 members, 300 non-members" in result.output
+    # 300 non-members cannot support a TPR at 1% FPR (fewer than 10 expected false positives)
+    assert "1,000" in result.output and "not measurable" in result.output
+
+
+def test_plan_rejects_a_meaningless_goal(small_case: Path) -> None:
+    result = runner.invoke(app, ["plan", str(small_case), "--lift", "0.5"])
+    assert result.exit_code == 2
