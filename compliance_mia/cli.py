@@ -206,6 +206,25 @@ def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
     out.print(f"Done in {seconds:.1f} s.")
 
 
+def _check_gate(policy: Any, fail_on: str | None) -> None:
+    """Refuse a --fail-on level the policy's risk scale does not have, before running."""
+    if fail_on is None:
+        return
+    from compliance_mia.errors import InputError
+    from compliance_mia.risk import load_matrix
+
+    levels = list(load_matrix(policy.risk.matrix).scale(policy.risk.scale).levels)
+    if fail_on == "appetite":
+        if policy.risk.appetite is None:
+            raise InputError("--fail-on appetite: the policy sets no risk.appetite")
+        return
+    if fail_on not in levels:
+        raise InputError(
+            f"--fail-on: '{fail_on}' is not a level of the {policy.risk.scale} scale; "
+            f"use one of {', '.join(levels)}, or appetite"
+        )
+
+
 def _gate(assessment: Any, fail_on: str | None) -> int:
     if fail_on is None:
         return EXIT_OK
@@ -303,6 +322,7 @@ def run(
         err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)
     policy = load_policy(policy_file, materialise_builtins=True)
+    _check_gate(policy, fail_on)  # before anything runs or is written
     policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
     assessment = _run_and_render(policy_file, policy, out_dir, quiet=quiet, formats=fmt)
     raise typer.Exit(_gate(assessment, fail_on))

@@ -111,3 +111,60 @@ def test_plan_shows_reasons_and_what_the_sample_supports(small_case: Path) -> No
 def test_plan_rejects_a_meaningless_goal(small_case: Path) -> None:
     result = runner.invoke(app, ["plan", str(small_case), "--lift", "0.5"])
     assert result.exit_code == 2
+
+
+def test_gate_fails_at_or_above_the_level_and_still_writes_the_report(small_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gate"
+    result = runner.invoke(app, ["run", str(small_case), "--out", str(out), "-q", "--fail-on", "limited"])
+    assessment = json.loads((out / "assessment.json").read_text())
+    levels = assessment["risk"]["levels"]
+    assert levels.index(assessment["risk"]["level"]) >= levels.index("limited")
+    assert result.exit_code == 1, result.output
+    assert "→ FAIL" in result.output
+    assert (out / "report.pdf").exists()
+
+
+def test_gate_passes_below_the_level(small_case: Path, tmp_path: Path) -> None:
+    # an overfit model on health data rates high, but never above the top of the scale
+    result = runner.invoke(app, ["run", str(small_case), "--out", str(tmp_path / "g"), "-q",
+                                 "--format", "json", "--fail-on", "maximum"])
+    level = json.loads((tmp_path / "g" / "assessment.json").read_text())["risk"]["level"]
+    assert result.exit_code == (1 if level == "maximum" else 0)
+
+
+def test_unknown_gate_level_is_refused_before_anything_runs(small_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["run", str(small_case), "--out", str(out), "--fail-on", "severe"])
+    assert result.exit_code == 2
+    assert "'severe' is not a level of the cnil-4 scale; use one of negligible, limited, significant, maximum" in (
+        result.output.replace("\n", "")
+    )
+    assert not out.exists()
+
+
+def test_whatif_measures_one_control(small_case: Path) -> None:
+    result = runner.invoke(app, ["whatif", str(small_case), "--control", "output-label-only", "-q"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "What-if" in result.output and "rating" in result.output and "AUC" in result.output
+
+
+def test_diff_after_the_deployment_widened_its_outputs_exits_1(tmp_path: Path) -> None:
+    """Re-assessment trigger: the API went from labels only to probabilities (same model)."""
+    from cases import write_small_case
+
+    before = write_small_case(tmp_path / "before", policy_overrides={"exposure": {"outputs": "label"}})
+    after = write_small_case(tmp_path / "after")
+    for name, policy in (("old", before), ("new", after)):
+        r = runner.invoke(app, ["run", str(policy), "--out", str(tmp_path / name), "-q", "--format", "json"])
+        assert r.exit_code == 0, r.output
+    old, new = (json.loads((tmp_path / n / "assessment.json").read_text())["risk"] for n in ("old", "new"))
+    assert old["levels"].index(new["level"]) > old["levels"].index(old["level"])
+    worse = runner.invoke(app, ["diff", str(tmp_path / "old/assessment.json"), str(tmp_path / "new/assessment.json")])
+    assert worse.exit_code == 1, worse.output
+    assert f"{old['level']} -> {new['level']}" in worse.output
+    same = runner.invoke(app, ["diff", str(tmp_path / "new/assessment.json"), str(tmp_path / "new/assessment.json")])
+    assert same.exit_code == 0, same.output
+    md = runner.invoke(app, ["diff", "--markdown", str(tmp_path / "old/assessment.json"),
+                             str(tmp_path / "new/assessment.json")])
+    assert md.exit_code == 1 and "|" in md.output
