@@ -61,7 +61,9 @@ class OperatingPoint(_Frozen):
     fpr: float = Field(description="Target false-positive rate (share of non-members wrongly flagged).")
     tpr: Interval = Field(description="Share of members the attack identifies at that FPR.")
     measurable: bool = True
-    reason: str | None = Field(None, description="Why the figure cannot be supported by this sample, if not measurable.")
+    reason: str | None = Field(
+        None, description="Why the figure cannot be supported by this sample, if not measurable."
+    )
     non_members_needed: int | None = Field(None, description="Non-members needed for this FPR to be measurable.")
     min_detectable_tpr: float | None = Field(
         None, description="Smallest TPR distinguishable from random guessing with this many members."
@@ -75,7 +77,9 @@ class OperatingPoint(_Frozen):
 class EpsilonBound(_Frozen):
     """Empirical lower bound on differential-privacy ε implied by the attack."""
 
-    epsilon_lower: float | None = Field(description="ε the model cannot be below, at the stated confidence; null if none shown.")
+    epsilon_lower: float | None = Field(
+        description="ε the model cannot be below, at the stated confidence; null if none shown."
+    )
     delta: float
     confidence: float
     thresholds_examined: int
@@ -411,7 +415,9 @@ class Headline(_Frozen):
     auc: Interval
     tpr_at_fpr: list[OperatingPoint]
     epsilon: EpsilonBound | None = None
-    selection_correction: str = Field(description="How intervals account for choosing the strongest of several attacks.")
+    selection_correction: str = Field(
+        description="How intervals account for choosing the strongest of several attacks."
+    )
     reference_fpr: float = 0.01
 
 
@@ -428,7 +434,9 @@ class Assessment(_Frozen):
     exposure: ExposureSummary
     regulations: list[str]
     seed: int
-    statistics: dict[str, Any] = Field(default_factory=dict, description="Statistical settings used (confidence, FPR levels...).")
+    statistics: dict[str, Any] = Field(
+        default_factory=dict, description="Statistical settings used (confidence, FPR levels...)."
+    )
     plan: Plan
     attacks: list[AttackOutcome]
     headline: Headline | None = None
@@ -461,9 +469,7 @@ class Assessment(_Frozen):
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise AssessmentFileError(
-                Problem(f"not valid JSON: {exc.msg}", file=source, line=exc.lineno)
-            ) from None
+            raise AssessmentFileError(Problem(f"not valid JSON: {exc.msg}", file=source, line=exc.lineno)) from None
         if not isinstance(raw, dict):
             raise AssessmentFileError(Problem("not an assessment (expected a JSON object)", file=source))
         version = str(raw.get("schema_version", ""))

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -86,7 +86,7 @@ def _main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the tool is doing.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
 ) -> None:
     _state["debug"] = debug
@@ -149,8 +149,9 @@ def _command_line() -> str:
     return "compliance-mia " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def _with_overrides(policy: Any, *, backend: str | None, n_jobs: int | None, cache_dir: Path | None,
-                    no_cache: bool) -> Any:
+def _with_overrides(
+    policy: Any, *, backend: str | None, n_jobs: int | None, cache_dir: Path | None, no_cache: bool
+) -> Any:
     ref = policy.attacks.reference_models
     update: dict[str, Any] = {}
     if backend:
@@ -269,7 +270,7 @@ def _run_and_render(policy_path: Path, policy: Any, out_dir: Path, *, quiet: boo
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Directory to write the report and its twins to.")]
 FormatOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--format", "-f", help="Only these formats (json, html, pdf, oscal, csv, md); repeatable."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
@@ -303,15 +304,17 @@ def run(
     policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")],
     out_dir: OutOption = Path("report"),
     fail_on: Annotated[
-        Optional[str],
-        typer.Option(help="Exit 1 when the rating is this level or higher, or 'appetite': above the policy's risk appetite."),
+        str | None,
+        typer.Option(
+            help="Exit 1 when the rating is this level or higher, or 'appetite': above the policy's risk appetite."
+        ),
     ] = None,
     fmt: FormatOption = None,
     backend: Annotated[
-        Optional[str], typer.Option(help="Reference-model backend: loky, threading, sequential, dask, ray.")
+        str | None, typer.Option(help="Reference-model backend: loky, threading, sequential, dask, ray.")
     ] = None,
-    n_jobs: Annotated[Optional[int], typer.Option(help="Parallel workers (-1 = all cores).")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Reference-model cache directory.")] = None,
+    n_jobs: Annotated[int | None, typer.Option(help="Parallel workers (-1 = all cores).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Reference-model cache directory.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Train reference models afresh.")] = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -347,8 +350,8 @@ def render(
     assessment_file: Annotated[Path, typer.Argument(help="assessment.json of a previous run.", metavar="ASSESSMENT")],
     out_dir: OutOption = Path("report"),
     fmt: FormatOption = None,
-    template_dir: Annotated[Optional[Path], typer.Option(help="Templates overriding the shipped ones.")] = None,
-    logo: Annotated[Optional[Path], typer.Option(help="Logo for the cover page.")] = None,
+    template_dir: Annotated[Path | None, typer.Option(help="Templates overriding the shipped ones.")] = None,
+    logo: Annotated[Path | None, typer.Option(help="Logo for the cover page.")] = None,
 ) -> None:
     """Re-render the report and its twins from assessment.json alone (no model or data needed)."""
     from compliance_mia.assessment import Assessment
@@ -490,7 +493,7 @@ def diff(
 
 @cache_app.command("info")
 @_guard
-def cache_info(cache_dir: Annotated[Optional[Path], typer.Option(help="Cache directory.")] = None) -> None:
+def cache_info(cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None) -> None:
     """Show where reference models are cached and how much space they take."""
     from compliance_mia.reference import ReferenceCache
 
@@ -500,7 +503,7 @@ def cache_info(cache_dir: Annotated[Optional[Path], typer.Option(help="Cache dir
 
 @cache_app.command("clear")
 @_guard
-def cache_clear(cache_dir: Annotated[Optional[Path], typer.Option(help="Cache directory.")] = None) -> None:
+def cache_clear(cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None) -> None:
     """Delete cached reference models."""
     from compliance_mia.reference import ReferenceCache
 

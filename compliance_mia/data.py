@@ -93,9 +93,7 @@ def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV/TSV/Parquet file, raising DataError naming the file on failure."""
     kind = _READERS.get(path.suffix.lower())
     if kind is None:
-        raise DataError(
-            Problem(f"unsupported file type '{path.suffix}'; use .csv, .tsv, .parquet or .pq", file=path)
-        )
+        raise DataError(Problem(f"unsupported file type '{path.suffix}'; use .csv, .tsv, .parquet or .pq", file=path))
     try:
         if kind == "parquet":
             return pd.read_parquet(path)
@@ -135,7 +133,8 @@ def _select(frame: pd.DataFrame, spec: DataSpec, role: str, path: Path, features
         row = int(np.flatnonzero(dup)[0])
         problems.append(
             Problem(
-                f"record ID {ids_str[row]!r} appears more than once ({int(dup.sum())} duplicate(s)); IDs must be unique",
+                f"record ID {ids_str[row]!r} appears more than once ({int(dup.sum())} duplicate(s)); "
+                "IDs must be unique",
                 file=path,
                 line=_row_line(path, row),
                 field=spec.id_column,
@@ -146,12 +145,14 @@ def _select(frame: pd.DataFrame, spec: DataSpec, role: str, path: Path, features
         row = int(np.flatnonzero(labels.isna().to_numpy())[0])
         problems.append(Problem("label is empty", file=path, line=_row_line(path, row), field=spec.label_column))
     if len(frame) < MIN_RECORDS:
-        problems.append(
-            Problem(f"only {len(frame)} {role} record(s); at least {MIN_RECORDS} are needed", file=path)
-        )
+        problems.append(Problem(f"only {len(frame)} {role} record(s); at least {MIN_RECORDS} are needed", file=path))
     if problems:
         raise DataError(problems)
-    slices = frame[spec.slice_columns].astype("string").fillna("(missing)") if spec.slice_columns else pd.DataFrame(index=frame.index)
+    slices = (
+        frame[spec.slice_columns].astype("string").fillna("(missing)")
+        if spec.slice_columns
+        else pd.DataFrame(index=frame.index)
+    )
     return RecordSet(
         role=role,
         ids=ids_str,
@@ -170,7 +171,9 @@ def feature_columns(frame: pd.DataFrame, spec: DataSpec) -> list[str]:
     return [c for c in frame.columns if c not in skip]
 
 
-def load_audit_data(spec: DataSpec, *, seed: int, population_fraction: float = 0.5, need_population: bool = True) -> AuditData:
+def load_audit_data(
+    spec: DataSpec, *, seed: int, population_fraction: float = 0.5, need_population: bool = True
+) -> AuditData:
     """Load members, non-members and population as the policy declares, and check them.
 
     When no population file is given and the plan needs background data,
@@ -227,7 +230,9 @@ def load_audit_data(spec: DataSpec, *, seed: int, population_fraction: float = 0
     for frame_role, rs in (("members", members), ("non-members", non_members)):
         nan_cols = [c for c in rs.X.columns if rs.X[c].isna().any()]
         if nan_cols:
-            warnings.append(f"{frame_role} have missing values in {len(nan_cols)} feature column(s): {', '.join(nan_cols[:8])}")
+            warnings.append(
+                f"{frame_role} have missing values in {len(nan_cols)} feature column(s): {', '.join(nan_cols[:8])}"
+            )
     ratio = len(members) / max(len(non_members), 1)
     if ratio > 10 or ratio < 0.1:
         warnings.append(

@@ -118,9 +118,7 @@ class Exposure:
         if proba is None and self.outputs == "loss" and raw.loss is not None and not self.noise_scale:
             return Outputs(exposure=self, n_classes=n_classes, loss=np.asarray(raw.loss, dtype=float))
         if proba is None:
-            raise ValueError(
-                f"the target returns only labels, but the exposure '{self.outputs}' needs probabilities"
-            )
+            raise ValueError(f"the target returns only labels, but the exposure '{self.outputs}' needs probabilities")
         proba = np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
         if self.noise_scale:
             gen = np.random.default_rng(self.noise_seed)

@@ -114,9 +114,7 @@ class AttackSession:
         self.is_member = data.is_member
         self.y_index = class_index(self.classes, self.audit.y)
         self.population = data.population
-        self.population_y_index = (
-            class_index(self.classes, self.population.y) if self.population is not None else None
-        )
+        self.population_y_index = class_index(self.classes, self.population.y) if self.population is not None else None
         self.reference_source = reference_source or _reference_source(policy, target)
         self._references: dict[str, object] = {}
         self.raw_audit: RawOutputs = target.raw_outputs(self.audit.X, self.audit.ids)
@@ -611,8 +609,13 @@ def _label_only_headline(session: AttackSession, outcomes: list[AttackOutcome]) 
     label_only = [o for o in outcomes if get_attack(o.name).spec.requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}]
     if not label_only:
         return None
-    return headline(label_only, {o.name: session.scores[o.name] for o in label_only}, session.is_member,
-                    settings=session.settings, seed=session.seed)
+    return headline(
+        label_only,
+        {o.name: session.scores[o.name] for o in label_only},
+        session.is_member,
+        settings=session.settings,
+        seed=session.seed,
+    )
 
 
 @dataclass(frozen=True)
@@ -630,8 +633,14 @@ def measure_control(policy: Policy, control_id: str, *, progress: Progress | Non
 
     prepared = prepare(policy, progress=progress)
     try:
-        session = AttackSession(policy, prepared.target, prepared.data, settings=prepared.settings,
-                                progress=progress, reference_source=prepared.source)
+        session = AttackSession(
+            policy,
+            prepared.target,
+            prepared.data,
+            settings=prepared.settings,
+            progress=progress,
+            reference_source=prepared.source,
+        )
         session.selected = list(prepared.plan.selected)
         session.reference_count = prepared.plan.reference_count
         outcomes = session.run(prepared.plan.selected, prepared.exposure)
@@ -668,7 +677,11 @@ def run_assessment(
     clock = time.perf_counter()
     prepared = prepare(policy, progress=progress)
     target, data, exposure, source, settings = (
-        prepared.target, prepared.data, prepared.exposure, prepared.source, prepared.settings,
+        prepared.target,
+        prepared.data,
+        prepared.exposure,
+        prepared.source,
+        prepared.settings,
     )
     warnings = list(prepared.warnings)
     plan_result = prepared.plan
@@ -690,7 +703,9 @@ def run_assessment(
         records = []
         if head is not None:
             strongest_scores = main_scores[head.strongest_attack]
-            slices = slice_results(strongest_scores, session.is_member, _slice_groups(session), settings=settings, seed=policy.seed)
+            slices = slice_results(
+                strongest_scores, session.is_member, _slice_groups(session), settings=settings, seed=policy.seed
+            )
             records = record_risks(strongest_scores, session.is_member, session.audit.ids, settings=settings)
 
         progress.stage("Rating the risk")
@@ -733,8 +748,12 @@ def run_assessment(
         findings.extend(leakage_findings(outcomes, head, label_head, exposure_summary))
         findings.extend(
             statistics_findings(
-                outcomes=outcomes, headline=head, slices=slices, settings=settings,
-                n_members=len(data.members), n_non_members=len(data.non_members),
+                outcomes=outcomes,
+                headline=head,
+                slices=slices,
+                settings=settings,
+                n_members=len(data.members),
+                n_non_members=len(data.non_members),
             )
         )
 
@@ -831,4 +850,14 @@ def _class_balance(data: AuditData) -> dict[str, float]:
     return {str(k): round(float(v), 4) for k, v in shares.items()}
 
 
-__all__ = ["AttackSession", "NullProgress", "PlanPreview", "Prepared", "Progress", "measure_control", "prepare", "preview", "run_assessment"]
+__all__ = [
+    "AttackSession",
+    "NullProgress",
+    "PlanPreview",
+    "Prepared",
+    "Progress",
+    "measure_control",
+    "prepare",
+    "preview",
+    "run_assessment",
+]

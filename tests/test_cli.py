@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from compliance_mia.cli import app
@@ -35,13 +34,20 @@ def test_validate_misspelt_key_prints_file_line_and_allowed_keys_and_exits_2(tmp
     policy.write_text(text)
     proc = _cli("validate", str(policy))
     assert proc.returncode == 2
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "ouputs" in l)
-    assert f"policy.yaml:{line}: exposure.ouputs: unknown field (did you mean 'outputs'?); allowed: outputs," in proc.stderr
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "ouputs" in row)
+    assert (
+        f"policy.yaml:{line}: exposure.ouputs: unknown field (did you mean 'outputs'?); allowed: outputs,"
+        in proc.stderr
+    )
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_run_with_bad_policy_writes_nothing(tmp_path: Path) -> None:
-    text = (ROOT / "policies/examples/health-insurance.yaml").read_text().replace("outputs: probabilities", "outputs: probs")
+    text = (
+        (ROOT / "policies/examples/health-insurance.yaml")
+        .read_text()
+        .replace("outputs: probabilities", "outputs: probs")
+    )
     policy = tmp_path / "policy.yaml"
     policy.write_text(text)
     out = tmp_path / "out"
@@ -126,8 +132,9 @@ def test_gate_fails_at_or_above_the_level_and_still_writes_the_report(small_case
 
 def test_gate_passes_below_the_level(small_case: Path, tmp_path: Path) -> None:
     # an overfit model on health data rates high, but never above the top of the scale
-    result = runner.invoke(app, ["run", str(small_case), "--out", str(tmp_path / "g"), "-q",
-                                 "--format", "json", "--fail-on", "maximum"])
+    result = runner.invoke(
+        app, ["run", str(small_case), "--out", str(tmp_path / "g"), "-q", "--format", "json", "--fail-on", "maximum"]
+    )
     level = json.loads((tmp_path / "g" / "assessment.json").read_text())["risk"]["level"]
     assert result.exit_code == (1 if level == "maximum" else 0)
 
@@ -143,8 +150,9 @@ def test_unknown_gate_level_is_refused_before_anything_runs(small_case: Path, tm
 
 
 def test_whatif_measures_one_control(small_case: Path) -> None:
-    result = runner.invoke(app, ["whatif", str(small_case), "--control", "output-label-only", "-q"],
-                           env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app, ["whatif", str(small_case), "--control", "output-label-only", "-q"], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "What-if" in result.output and "rating" in result.output and "AUC" in result.output
 
@@ -165,6 +173,7 @@ def test_diff_after_the_deployment_widened_its_outputs_exits_1(tmp_path: Path) -
     assert f"{old['level']} -> {new['level']}" in worse.output
     same = runner.invoke(app, ["diff", str(tmp_path / "new/assessment.json"), str(tmp_path / "new/assessment.json")])
     assert same.exit_code == 0, same.output
-    md = runner.invoke(app, ["diff", "--markdown", str(tmp_path / "old/assessment.json"),
-                             str(tmp_path / "new/assessment.json")])
+    md = runner.invoke(
+        app, ["diff", "--markdown", str(tmp_path / "old/assessment.json"), str(tmp_path / "new/assessment.json")]
+    )
     assert md.exit_code == 1 and "|" in md.output

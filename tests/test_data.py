@@ -83,8 +83,9 @@ def test_parquet_is_read(tmp_path: Path) -> None:
     _frame(60).to_parquet(tmp_path / "m.parquet")
     _frame(60, start=500).to_parquet(tmp_path / "n.parquet")
     _frame(60, start=900).to_parquet(tmp_path / "p.parquet")
-    spec = _spec(tmp_path, members=tmp_path / "m.parquet", non_members=tmp_path / "n.parquet",
-                 population=tmp_path / "p.parquet")
+    spec = _spec(
+        tmp_path, members=tmp_path / "m.parquet", non_members=tmp_path / "n.parquet", population=tmp_path / "p.parquet"
+    )
     data = load_audit_data(spec, seed=0)
     assert len(data.non_members) == 60 and len(data.population) == 60
     assert data.population_source == "population file p.parquet"

@@ -18,7 +18,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "demo-report"
     proc = subprocess.run(
         [sys.executable, "-m", "compliance_mia", "demo", "--out", str(out)],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
@@ -31,8 +33,15 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_demo_writes_every_format_and_the_policy_it_used(demo: Path) -> None:
-    for name in ("assessment.json", "report.html", "report.pdf", "oscal-assessment-results.json",
-                 "risk-register.csv", "data-subject-risk.csv", "summary.md"):
+    for name in (
+        "assessment.json",
+        "report.html",
+        "report.pdf",
+        "oscal-assessment-results.json",
+        "risk-register.csv",
+        "data-subject-risk.csv",
+        "summary.md",
+    ):
         assert (demo / name).stat().st_size > 0, name
     for name in ("policy.yaml", "model.skops", "members.csv", "non_members.csv", "population.csv"):
         assert (demo / "inputs" / name).exists(), name
@@ -81,7 +90,9 @@ def test_pdf_is_multi_page_and_its_headline_figures_match_the_json(demo: Path) -
 def test_render_from_the_json_alone_reproduces_the_report(demo: Path, tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "compliance_mia", "render", str(demo / "assessment.json"), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     for name in ("report.html", "report.pdf", "summary.md", "risk-register.csv", "oscal-assessment-results.json"):

@@ -47,8 +47,9 @@ def test_resources_resolve_inside_an_installed_package(tmp_path: Path, wheel: Pa
         "import compliance_mia.resources as r;"
         "print(r.templates_dir()); print(r.policies_dir())"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     templates, policies = proc.stdout.split()
     assert Path(templates) == tmp_path / "compliance_mia" / "templates"
     assert Path(policies) == tmp_path / "compliance_mia" / "policies"

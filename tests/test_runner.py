@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cases import write_small_case
 
 from compliance_mia.assessment import Assessment
 from compliance_mia.policy import load_policy
 from compliance_mia.runner import preview, run_assessment
-from cases import write_small_case
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 

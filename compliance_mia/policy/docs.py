@@ -62,8 +62,14 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             return f"[{_section_title(annotation)}](#{_anchor(annotation)})"
-        return {"str": "text", "int": "integer", "float": "number", "bool": "true/false", "Path": "path",
-                "date": "date (YYYY-MM-DD)"}.get(annotation.__name__, annotation.__name__)
+        return {
+            "str": "text",
+            "int": "integer",
+            "float": "number",
+            "bool": "true/false",
+            "Path": "path",
+            "date": "date (YYYY-MM-DD)",
+        }.get(annotation.__name__, annotation.__name__)
     return str(annotation).replace("typing.", "")
 
 

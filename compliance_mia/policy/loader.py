@@ -48,18 +48,23 @@ def _semantic_problems(policy: Policy, doc: LocatedYaml) -> list[Problem]:
         except PolicyError as exc:
             for problem in exc.problems:
                 problems.append(
-                    Problem(problem.message, file=doc.file, line=doc.line_of(("risk", "appetite")), field="risk.appetite")
+                    Problem(
+                        problem.message, file=doc.file, line=doc.line_of(("risk", "appetite")), field="risk.appetite"
+                    )
                 )
     known = sorted(registry())
-    lists = {"select": policy.attacks.select if isinstance(policy.attacks.select, list) else [],
-             "exclude": policy.attacks.exclude}
+    lists = {
+        "select": policy.attacks.select if isinstance(policy.attacks.select, list) else [],
+        "exclude": policy.attacks.exclude,
+    }
     for key, names in lists.items():
         for i, name in enumerate(names):
             if name not in known:
                 hint = difflib.get_close_matches(name, known, n=1)
                 problems.append(
                     Problem(
-                        f"unknown attack '{name}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                        f"unknown attack '{name}'"
+                        + (f" (did you mean '{hint[0]}'?)" if hint else "")
                         + f"; known: {', '.join(known)}",
                         file=doc.file,
                         line=doc.line_of(("attacks", key, i)),

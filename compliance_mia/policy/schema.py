@@ -164,7 +164,8 @@ class HttpTargetSpec(_Strict):
     auth_env: str | None = Field(
         None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Name of the environment variable holding the credential. The secret itself never appears in the policy or any output.",
+        description="Name of the environment variable holding the credential. "
+        "The secret itself never appears in the policy or any output.",
     )
     auth_scheme: str | None = Field("Bearer", description="Prefix before the credential, e.g. 'Bearer'; null for none.")
     verify_tls: bool = Field(True, description="Verify TLS certificates (keep on outside tests).")
@@ -200,8 +201,12 @@ class PredictionsSpec(_Strict):
 class ModelSpec(_Strict):
     """The model under assessment and how to reach it."""
 
-    format: ModelFormat = Field(description="How the model is reached: skops, pickle, joblib, onnx, http or predictions.")
-    artifact: Path | None = Field(None, description="Model file (skops, pickle, joblib, onnx), relative to this policy.")
+    format: ModelFormat = Field(
+        description="How the model is reached: skops, pickle, joblib, onnx, http or predictions."
+    )
+    artifact: Path | None = Field(
+        None, description="Model file (skops, pickle, joblib, onnx), relative to this policy."
+    )
     task: Literal["classification"] = Field(
         "classification", description="Only classification is supported in this version."
     )
@@ -335,7 +340,9 @@ class ReferenceModelsSpec(_Strict):
     backend: Backend = Field("loky", description="joblib backend: loky (processes), threading, sequential, dask, ray.")
     n_jobs: int = Field(-1, description="Parallel workers (-1: all cores). Results do not depend on it.")
     scheduler_address: str | None = Field(None, description="Dask scheduler or Ray cluster address for those backends.")
-    cache_dir: Path | None = Field(None, description="Where trained reference models are cached; default ~/.cache/compliance-mia.")
+    cache_dir: Path | None = Field(
+        None, description="Where trained reference models are cached; default ~/.cache/compliance-mia."
+    )
     use_cache: bool = Field(True, description="Re-use cached reference models trained on identical inputs.")
 
     @field_validator("cache_dir")
@@ -356,7 +363,10 @@ class AttacksSpec(_Strict):
     )
     reference_models: ReferenceModelsSpec = Field(default_factory=ReferenceModelsSpec)
     label_only_noise: float = Field(
-        0.05, gt=0, le=1, description="Label-only robustness attack: noise scale as a fraction of each feature's spread."
+        0.05,
+        gt=0,
+        le=1,
+        description="Label-only robustness attack: noise scale as a fraction of each feature's spread.",
     )
     label_only_queries: int = Field(
         16, ge=2, le=512, description="Label-only robustness attack: perturbed queries per record."
@@ -373,7 +383,9 @@ class StatisticsSpec(_Strict):
 
     confidence_level: float = Field(0.95, gt=0.5, lt=1, description="Two-sided confidence level of every interval.")
     fpr_levels: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
-        default_factory=lambda: [0.001, 0.01, 0.1], min_length=1, description="False-positive rates at which TPR is reported."
+        default_factory=lambda: [0.001, 0.01, 0.1],
+        min_length=1,
+        description="False-positive rates at which TPR is reported.",
     )
     bootstrap_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples for the AUC interval.")
     delta: float | None = Field(
@@ -385,7 +397,9 @@ class StatisticsSpec(_Strict):
     min_false_positives: int = Field(
         10, ge=1, description="A TPR at FPR f needs at least this many expected false positives (f × non-members)."
     )
-    min_slice_size: int = Field(50, ge=5, description="Slices with fewer members or non-members are flagged, not ranked.")
+    min_slice_size: int = Field(
+        50, ge=5, description="Slices with fewer members or non-members are flagged, not ranked."
+    )
     top_records: int = Field(20, ge=0, le=10_000, description="How many highest-risk record IDs the report lists.")
 
 
@@ -396,7 +410,9 @@ class RiskSpec(_Strict):
     appetite: str | None = Field(
         None, description="Highest acceptable residual rating on the chosen scale, e.g. 'limited'."
     )
-    matrix: Path | None = Field(None, description="Custom risk matrix YAML; default: the shipped policies/risk_matrix.yaml.")
+    matrix: Path | None = Field(
+        None, description="Custom risk matrix YAML; default: the shipped policies/risk_matrix.yaml."
+    )
 
     _resolve_matrix = field_validator("matrix")(_resolve)
 
