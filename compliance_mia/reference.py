@@ -56,9 +56,9 @@ from sklearn.base import BaseEstimator, clone
 
 from compliance_mia.cache import default_cache_dir
 from compliance_mia.data import RecordSet
-from compliance_mia.errors import ComplianceMiaError, PolicyError
+from compliance_mia.errors import ComplianceMiaError
+from compliance_mia.estimators import estimator_from_spec  # noqa: F401 - re-exported
 from compliance_mia.exposure import Exposure, Outputs
-from compliance_mia.policy.schema import EstimatorSpec
 from compliance_mia.seeding import int_seed, rng
 from compliance_mia.targets.base import RawOutputs
 
@@ -180,45 +180,6 @@ def aligned_probabilities(model: Any, X: pd.DataFrame, classes: np.ndarray) -> n
 
 
 # ================================================================ estimators
-def estimator_from_spec(spec: EstimatorSpec) -> BaseEstimator:
-    """An unfitted estimator from an import path and parameters (scikit-learn API only).
-
-    Raises
-    ------
-    PolicyError
-        When the class cannot be imported, rejects the parameters, or does not
-        follow the scikit-learn API (``fit``, ``get_params``, ``predict``).
-    """
-    module_name, _, class_name = spec.class_path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise PolicyError(
-            f"estimator class '{spec.class_path}': cannot import module '{module_name}' ({exc}); "
-            "install the package that provides it"
-        ) from None
-    cls = getattr(module, class_name, None)
-    if not isinstance(cls, type):
-        raise PolicyError(
-            f"estimator class '{spec.class_path}': module '{module_name}' has no class "
-            f"'{class_name}'"
-        )
-    missing = [m for m in ("fit", "get_params", "set_params", "predict") if not hasattr(cls, m)]
-    if missing:
-        raise PolicyError(
-            f"estimator class '{spec.class_path}' does not follow the scikit-learn API "
-            f"(no {', '.join(missing)}); "
-            "reference models need an estimator with fit/predict(_proba)/get_params, e.g. "
-            "sklearn.ensemble.RandomForestClassifier"
-        )
-    try:
-        return cls(**spec.params)
-    except TypeError as exc:
-        raise PolicyError(
-            f"estimator class '{spec.class_path}': invalid parameters ({exc})"
-        ) from None
-
-
 def seeded(estimator: BaseEstimator, seed: int) -> BaseEstimator:
     """A fresh clone of ``estimator`` with every ``random_state`` (also nested) set to ``seed``."""
     model = clone(estimator)

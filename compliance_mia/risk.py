@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from compliance_mia.assessment import Headline, Interval, OperatingPoint, RiskRating, RuleFired
 from compliance_mia.errors import CatalogueError, PolicyError, Problem
+from compliance_mia.exposure import Exposure
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
 from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_located
 
@@ -272,19 +273,8 @@ def _tpr_values(
 
 
 def _describe_exposure(inputs: RiskInputs) -> str:
-    if inputs.outputs == "label":
-        text = "the predicted label only"
-    elif inputs.outputs == "top_k":
-        text = f"the top {inputs.top_k} class(es) with their scores"
-    elif inputs.outputs == "probabilities":
-        text = "a probability for every class"
-    elif inputs.outputs == "logits":
-        text = "raw scores (logits) for every class"
-    else:
-        text = "the loss of the true label"
-    if inputs.rounding is not None:
-        text += f" rounded to {inputs.rounding} decimal(s)"
-    return f"{inputs.access} access to {text}"
+    exposure = Exposure(outputs=inputs.outputs, top_k=inputs.top_k, rounding=inputs.rounding)
+    return f"{inputs.access} access to {exposure.describe()}"
 
 
 def fact_values(inputs: RiskInputs) -> tuple[dict[str, Any], dict[str, str]]:

@@ -381,7 +381,7 @@ def _memoised(refs: object, memo: OutputMemo) -> object:
 def _reference_source(policy: Policy, target: Target) -> _ReferenceSource:
     override = policy.attacks.reference_models.estimator or None
     if override is not None:
-        from compliance_mia.reference import estimator_from_spec
+        from compliance_mia.estimators import estimator_from_spec
 
         est = estimator_from_spec(override)
         return _ReferenceSource(est, type(est).__name__, surrogate=True)
@@ -389,7 +389,7 @@ def _reference_source(policy: Policy, target: Target) -> _ReferenceSource:
     if template is not None:
         return _ReferenceSource(template, target.estimator_name, surrogate=False)
     if policy.model.surrogate is not None:
-        from compliance_mia.reference import estimator_from_spec
+        from compliance_mia.estimators import estimator_from_spec
 
         est = estimator_from_spec(policy.model.surrogate)
         return _ReferenceSource(est, type(est).__name__, surrogate=True)

@@ -222,7 +222,7 @@ def _fit_candidate(session: AttackSession, index: int, recipe: TrainingRecipe) -
     """The recipe's estimator trained on the members, and an unfitted copy for reference models."""
     from sklearn.base import clone
 
-    from compliance_mia.reference import estimator_from_spec
+    from compliance_mia.estimators import estimator_from_spec
 
     if recipe.estimator is not None:
         template = estimator_from_spec(recipe.estimator)

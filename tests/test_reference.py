@@ -216,7 +216,7 @@ def test_estimator_from_spec():
         estimator_from_spec(EstimatorSpec.model_validate({"class": "nosuchpkg.Model"}))
     with pytest.raises(PolicyError, match="no class"):
         estimator_from_spec(EstimatorSpec.model_validate({"class": "sklearn.ensemble.Nope"}))
-    with pytest.raises(PolicyError, match="scikit-learn API"):
+    with pytest.raises(PolicyError, match="scikit-learn estimator API"):
         estimator_from_spec(EstimatorSpec.model_validate({"class": "collections.OrderedDict"}))
     with pytest.raises(PolicyError, match="invalid parameters"):
         estimator_from_spec(
