@@ -44,6 +44,250 @@ This page is generated from the code (`python -m compliance_mia.policy.docs`).
 """
 
 
+
+#: Per-section examples: together they use every field (a test checks this and
+#: validates each example against its section's model).
+SECTION_EXAMPLES: dict[str, list[str]] = {
+    "SystemInfo": [
+        """\
+system:
+  name: Readmission risk model
+  owner: Clinical Analytics
+  version: 4.1.0
+  assessment_type: periodic        # pre-deployment | periodic | ad-hoc
+  description: Scores the 30-day readmission risk of discharged patients.
+  purpose: Prioritise follow-up calls by the discharge nurses.
+  controller: St Example Hospital Trust
+  contact: dpo@example-hospital.org
+"""
+    ],
+    "ModelSpec": [
+        """\
+model:
+  format: skops
+  artifact: models/readmission.skops
+  task: classification
+  classes: [no, yes]               # order of the model's probability columns
+  trusted_types: [mylib.encoders.AgeBander]
+""",
+        """\
+model:
+  format: joblib                   # pickle/joblib run code from the file when loaded
+  artifact: models/legacy.joblib
+  allow_unsafe_pickle: true        # recorded as a warning in the report
+""",
+        """\
+model:
+  format: onnx
+  artifact: models/readmission.onnx
+  classes: [no, yes]
+  onnx:
+    probabilities_output: probabilities
+    label_output: label
+  surrogate:                       # trains the reference models: an ONNX graph cannot be cloned
+    class: sklearn.ensemble.HistGradientBoostingClassifier
+    params: {max_iter: 200}
+""",
+        """\
+model:
+  format: http
+  classes: [no, yes]
+  http:
+    url: https://models.example.org/readmission/v4/predict
+    auth_env: READMISSION_API_TOKEN
+""",
+        """\
+model:
+  format: predictions
+  classes: [no, yes]
+  predictions:
+    file: predictions.parquet
+    probability_columns: [p_no, p_yes]
+""",
+    ],
+    "EstimatorSpec": [
+        """\
+surrogate:
+  class: sklearn.ensemble.RandomForestClassifier
+  params: {n_estimators: 200, min_samples_leaf: 5}
+"""
+    ],
+    "HttpTargetSpec": [
+        """\
+http:
+  url: https://models.example.org/readmission/v4/predict
+  method: POST
+  request_template: {instances: $records, explain: false}
+  records_as: objects              # objects | lists
+  probabilities_path: predictions.*.probabilities
+  label_path: predictions.*.label
+  batch_size: 256
+  timeout_seconds: 30
+  max_retries: 5
+  backoff_seconds: 0.5
+  rate_limit_per_second: 20
+  query_budget: 200000
+  auth_header: Authorization
+  auth_env: READMISSION_API_TOKEN  # the secret is read from this variable, never written anywhere
+  auth_scheme: Bearer
+  verify_tls: true
+"""
+    ],
+    "PredictionsSpec": [
+        """\
+predictions:
+  file: predictions.parquet
+  id_column: patient_id
+  probability_columns: [p_no, p_yes]
+  label_column: predicted
+  loss_column: loss
+"""
+    ],
+    "OnnxTargetSpec": [
+        """\
+onnx:
+  probabilities_output: output_probability
+  label_output: output_label
+"""
+    ],
+    "DataSpec": [
+        """\
+data:
+  members: data/train.parquet
+  non_members: data/holdout.parquet
+  population: data/registry_sample.parquet
+  id_column: patient_id
+  label_column: readmitted
+  feature_columns: [age, sex, los_days, diagnoses, prior_admissions]
+  exclude_columns: [sampling_weight]
+  slice_columns: [sex, ethnicity]
+  categories: [health, phi, racial_ethnic_origin]
+  data_subjects: 48000
+  membership_reveals_condition: true   # being in the cohort reveals a hospital stay
+  description: Discharges 2021-2024 from three sites.
+"""
+    ],
+    "ExposureSpec": [
+        """\
+exposure:
+  outputs: top_k                   # label | top_k | probabilities | logits | loss
+  top_k: 3
+  rounding: 2
+  access: public                   # public | authenticated | internal
+  query_limit: {per_minute: 60, per_day: 5000, total: 100000}
+  monitored: true
+"""
+    ],
+    "QueryLimit": [
+        """\
+query_limit:
+  per_minute: 60
+  per_day: 5000
+  total: 100000
+"""
+    ],
+    "AttacksSpec": [
+        """\
+attacks:
+  select: auto                     # or a list, e.g. [loss, rmia-offline, gap]
+  exclude: [label-robustness-calibrated]
+  budget_seconds: 900
+  label_only_noise: 0.05
+  label_only_queries: 16
+  lira_variance: auto              # auto | fixed | per-record
+  reference_models: {count: 8, mode: both}
+"""
+    ],
+    "ReferenceModelsSpec": [
+        """\
+reference_models:
+  count: 16
+  mode: both                       # offline | online | both
+  estimator: {class: sklearn.ensemble.RandomForestClassifier, params: {n_estimators: 100}}
+  population_fraction: 0.5
+  backend: dask                    # loky | threading | sequential | dask | ray
+  n_jobs: -1
+  scheduler_address: tcp://scheduler.internal:8786
+  cache_dir: .mia-cache
+  use_cache: true
+"""
+    ],
+    "StatisticsSpec": [
+        """\
+statistics:
+  confidence_level: 0.95
+  fpr_levels: [0.001, 0.01, 0.1]
+  bootstrap_resamples: 1000
+  delta: 1.0e-5
+  member_prior: 0.1                # 1 in 10 people an attacker tests is in the training data
+  min_false_positives: 10
+  min_slice_size: 50
+  top_records: 20
+"""
+    ],
+    "RiskSpec": [
+        """\
+risk:
+  scale: nist-5                    # cnil-4 | nist-5
+  appetite: low
+  matrix: governance/risk_matrix.yaml
+"""
+    ],
+    "ControlsSpec": [
+        """\
+controls:
+  catalogue: governance/controls.yaml
+  what_if: true
+  output_noise_scale: 0.05
+  training_recipes:
+    - {name: leafier forest, control: regularisation, params: {forest__min_samples_leaf: 20}}
+"""
+    ],
+    "TrainingRecipe": [
+        """\
+training_recipes:
+  - name: leafier forest
+    control: regularisation
+    params: {forest__min_samples_leaf: 20, forest__max_depth: 12}
+  - name: shallow boosting
+    control: regularisation
+    estimator: {class: sklearn.ensemble.HistGradientBoostingClassifier, params: {max_depth: 3}}
+"""
+    ],
+    "ActionItem": [
+        """\
+action_plan:
+  - control: output-rounding
+    owner: Platform API team
+    due: 2027-03-31
+    status: in-progress            # planned | in-progress | done | accepted-risk | rejected
+    note: round to 1 decimal in API v5
+"""
+    ],
+    "SignOff": [
+        """\
+signoff:
+  assessor: J. Doe
+  assessor_role: Privacy Engineer
+  dpo_opinion: Residual risk acceptable once rounding ships.
+  decision: conditional            # validated | conditional | refused
+  date: 2027-01-15
+  next_review: 2027-07-15
+  triggers: [model retrained, outputs widened]
+"""
+    ],
+    "ReportSpec": [
+        """\
+report:
+  title: Membership Inference Privacy Impact Assessment
+  organisation: St Example Hospital Trust
+  template_dir: branding/templates
+  logo: branding/logo.svg
+  previous_assessment: reports/2026-q2/assessment.json
+"""
+    ],
+}
+
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
@@ -132,6 +376,8 @@ def render(example: str) -> str:
             key = field.alias or name
             desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
             lines.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+        for snippet in SECTION_EXAMPLES.get(model.__name__, []):
+            lines.append("\n```yaml\n" + snippet.rstrip() + "\n```")
     return "\n".join(lines) + "\n"
 
 
