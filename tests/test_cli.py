@@ -177,3 +177,19 @@ def test_diff_after_the_deployment_widened_its_outputs_exits_1(tmp_path: Path) -
         app, ["diff", "--markdown", str(tmp_path / "old/assessment.json"), str(tmp_path / "new/assessment.json")]
     )
     assert md.exit_code == 1 and "|" in md.output
+
+
+def test_cache_can_be_pointed_elsewhere_inspected_and_cleared(small_case: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "refs"
+    r = runner.invoke(app, ["run", str(small_case), "--out", str(tmp_path / "o"), "-q", "--format", "json",
+                            "--cache-dir", str(cache)])
+    assert r.exit_code == 0, r.output
+    info = runner.invoke(app, ["cache", "info", "--cache-dir", str(cache)])
+    assert info.exit_code == 0 and "2 cached model(s)" in info.output
+    again = runner.invoke(app, ["run", str(small_case), "--out", str(tmp_path / "o2"), "-q", "--format", "json",
+                                "--cache-dir", str(cache)])
+    assert again.exit_code == 0
+    plan = json.loads((tmp_path / "o2" / "assessment.json").read_text())["plan"]["reference_models"]
+    assert plan["cache_hits"] == 2 and plan["trained"] == 0
+    cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)])
+    assert cleared.exit_code == 0 and "removed 2 cached model(s)" in cleared.output
