@@ -394,15 +394,27 @@ def _work(
     X_audit: pd.DataFrame,
     X_population: pd.DataFrame,
     classes: np.ndarray,
+    store: tuple[ReferenceCache, str] | None = None,
 ) -> tuple[BaseEstimator, np.ndarray, np.ndarray]:
-    """One joblib task: train (unless cached) and predict on audit and population records."""
+    """One joblib task: train (unless cached), cache, and predict on audit and population records.
+
+    ``store`` writes the freshly trained model to the cache from the worker,
+    so serialising large models runs in parallel (local backends only: a
+    remote worker may not share the cache's filesystem).
+    """
     if fit:
         model.fit(X_train, y_train)
+        if store is not None:
+            store[0].put(store[1], model)
     return (
         model,
         aligned_probabilities(model, X_audit, classes),
         aligned_probabilities(model, X_population, classes),
     )
+
+
+#: backends whose workers share this machine's filesystem (they may write the cache themselves)
+_LOCAL_BACKENDS = ("loky", "threading", "sequential")
 
 
 def _workers(n_jobs: int) -> int:
@@ -554,9 +566,10 @@ def build_reference_set(
             cached = cache.get(key, trusted_modules=trusted)
         if cached is not None:
             hits += 1
-            tasks.append((cached, False, None, None, audit.X, population.X, classes))
+            tasks.append((cached, False, None, None, audit.X, population.X, classes, None))
         else:
-            tasks.append((model, True, X_k, y_k, audit.X, population.X, classes))
+            store = (cache, key) if cache is not None and key is not None and backend in _LOCAL_BACKENDS else None
+            tasks.append((model, True, X_k, y_k, audit.X, population.X, classes, store))
         keys.append(key)
     log.info(
         "%d %s reference model(s): %d from the cache, %d to train on %s",
@@ -583,7 +596,7 @@ def build_reference_set(
         ) from exc
     if cache is not None:
         for (model, _, _), task, key in zip(results, tasks, keys, strict=True):
-            if task[1] and key is not None:
+            if task[1] and key is not None and task[7] is None:  # not already stored by the worker
                 cache.put(key, model)
     models = [r[0] for r in results]
     audit_raw = np.stack([r[1] for r in results])

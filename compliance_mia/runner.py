@@ -238,11 +238,20 @@ class AttackSession:
         )
 
     def run(
-        self, names: list[str], exposure: Exposure, *, stream: str = "main", label: str | None = None
+        self,
+        names: list[str],
+        exposure: Exposure,
+        *,
+        stream: str = "main",
+        label: str | None = None,
+        comparison: bool = False,
     ) -> list[AttackOutcome]:
         """Run ``names`` under ``exposure`` and measure each; scores kept in :attr:`scores`.
 
         ``label`` names the batch in the progress display (default: the exposure).
+        ``comparison`` marks a what-if re-run: per-attack AUC intervals are not
+        bootstrapped (only point estimates are reported for them; the
+        strongest attack's interval comes from :meth:`headline`).
         """
         outcomes: list[AttackOutcome] = []
         self.scores = {}
@@ -278,6 +287,7 @@ class AttackSession:
                 seed=self.seed,
                 stream=f"{stream}/{name}",
                 n_comparisons=len(names),
+                auc_bootstrap=not comparison,
             )
             self.scores[name] = result.scores
             self.progress.advance()
@@ -296,7 +306,7 @@ class AttackSession:
                     queries=int(result.queries or (self.target.queries - before)),
                 )
             )
-            if reuse_key is not None:
+            if reuse_key is not None and not comparison:  # only complete outcomes are re-used
                 self._label_only[reuse_key] = (outcome, result.scores)
         return outcomes
 

@@ -139,7 +139,7 @@ def _measure(
 ) -> tuple[WhatIfResult, list[AttackOutcome]]:
     pool = list(candidates) if candidates is not None else list(session.selected)
     names = session.runnable(exposure, pool)
-    outcomes = session.run(names, exposure, stream=stream) if names else []
+    outcomes = session.run(names, exposure, stream=stream, comparison=True) if names else []
     head = session.headline(outcomes) if outcomes else None
     label_head = _label_only_headline(session, outcomes) if outcomes else None
     residual = rate_fn(head, exposure, label_head)

@@ -287,3 +287,15 @@ def test_lightgbm_pipeline_is_cloned_seeded_and_cached(records, tmp_path):
     np.testing.assert_array_equal(again.audit_raw, first.audit_raw)
     seeds = {m.get_params()["gbm__random_state"] for m in first.models}
     assert len(seeds) == 2 and estimator.get_params()["gbm__random_state"] is None
+
+
+def test_process_workers_write_the_cache_and_it_reads_back_identically(records, tmp_path):
+    """Loky workers store the models they train (serialising in parallel); a re-run loads them."""
+    first = _build(records, cache_dir=tmp_path, use_cache=True, backend="loky", n_jobs=2)
+    assert (first.trained, first.cache_hits) == (4, 0)
+    assert ReferenceCache(tmp_path).info()["models"] == 4
+    assert not list(tmp_path.rglob(".tmp-*")), "a worker left a half-written cache entry"
+    second = _build(records, cache_dir=tmp_path, use_cache=True)
+    assert (second.trained, second.cache_hits) == (0, 4)
+    np.testing.assert_array_equal(second.audit_raw, first.audit_raw)
+    np.testing.assert_array_equal(second.population_raw, first.population_raw)

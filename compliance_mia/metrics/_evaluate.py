@@ -117,12 +117,19 @@ def auc_interval(
     seed: int,
     stream: str,
     confidence: float | None = None,
+    resamples: int | None = None,
 ) -> Interval:
-    """AUC with a seeded stratified bootstrap percentile interval."""
+    """AUC with a seeded stratified bootstrap percentile interval.
+
+    ``resamples`` overrides the policy's count, e.g. for a high-confidence
+    (selection-corrected) interval whose tails need more resamples.
+    """
     conf = settings.confidence_level if confidence is None else confidence
     auc = auc_from_groups(groups)
     samples = bootstrap_auc(
-        groups, resamples=settings.bootstrap_resamples, rng=rng(seed, "bootstrap", stream)
+        groups,
+        resamples=resamples or settings.bootstrap_resamples,
+        rng=rng(seed, "bootstrap", stream),
     )
     lo, hi = percentile_interval(samples, confidence=conf)
     return Interval(
@@ -172,8 +179,13 @@ def evaluate_attack(
     seed: int,
     stream: str,
     n_comparisons: int = 1,
+    auc_bootstrap: bool = True,
 ) -> AttackMetrics:
     """Every figure for one attack, each with its interval and sample size.
+
+    ``auc_bootstrap=False`` skips the AUC's bootstrap interval (the point
+    estimate is kept): for comparison runs such as the what-if analysis, whose
+    reported intervals come from :func:`headline` instead.
 
     Parameters
     ----------
@@ -203,7 +215,18 @@ def evaluate_attack(
     return AttackMetrics(
         n_members=int(n1),
         n_non_members=int(n0),
-        auc=auc_interval(groups, settings=settings, seed=seed, stream=stream),
+        auc=(
+            auc_interval(groups, settings=settings, seed=seed, stream=stream)
+            if auc_bootstrap
+            else Interval(
+                estimate=auc_from_groups(groups),
+                lower=None,
+                upper=None,
+                confidence=float(settings.confidence_level),
+                method="point estimate (interval not computed for this comparison run)",
+                n=int(n1 + n0),
+            )
+        ),
         advantage=Interval(
             estimate=adv,
             lower=adv_lo,

@@ -76,3 +76,24 @@ def test_single_attack_needs_no_correction(
     h = headline(outcomes, {"only": s}, is_member, settings=settings, seed=0)
     assert "no correction" in h.selection_correction
     assert h.auc.method == outcomes[0].metrics.auc.method
+
+
+def test_selection_corrected_interval_draws_enough_resamples_for_its_tails() -> None:
+    from compliance_mia.metrics._headline import TAIL_RESAMPLES, headline_resamples
+
+    settings = StatisticsSettings(bootstrap_resamples=1000)
+    assert headline_resamples(settings, 1) == 1000  # 2.5% tails: 25 draws each already
+    eleven = headline_resamples(settings, 11)
+    tail = settings.alpha / 22
+    assert eleven * tail >= TAIL_RESAMPLES  # 0.23% tails rest on at least 10 draws
+    assert headline_resamples(settings, 10_000) == 20_000  # capped
+
+
+def test_comparison_runs_skip_the_auc_bootstrap_but_keep_the_estimate() -> None:
+    scores, is_member = gaussian_scores(np.random.default_rng(3), 400, 400, 0.7)
+    settings = StatisticsSettings(bootstrap_resamples=200)
+    full = evaluate_attack(scores, is_member, settings=settings, seed=1, stream="s")
+    quick = evaluate_attack(scores, is_member, settings=settings, seed=1, stream="s", auc_bootstrap=False)
+    assert quick.auc.estimate == full.auc.estimate
+    assert quick.auc.lower is None and quick.auc.upper is None
+    assert quick.operating_points == full.operating_points
