@@ -59,6 +59,7 @@ from compliance_mia.data import RecordSet
 from compliance_mia.errors import ComplianceMiaError
 from compliance_mia.estimators import estimator_from_spec  # noqa: F401 - re-exported
 from compliance_mia.exposure import Exposure, Outputs
+from compliance_mia.querymemo import OutputMemo
 from compliance_mia.seeding import int_seed, rng
 from compliance_mia.targets.base import RawOutputs
 
@@ -125,6 +126,8 @@ class ReferenceSet:
     trained: int
     seconds: float
     classes: np.ndarray | None = field(default=None, repr=False)
+    #: raw outputs of queries already answered (see compliance_mia.querymemo); set by the runner
+    memo: OutputMemo | None = field(default=None, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -144,7 +147,13 @@ class ReferenceSet:
         """Model ``k``'s outputs on new inputs ``X`` (e.g. perturbed records), via ``exposure``."""
         if self.classes is None:
             raise ValueError("this reference set was built without the target's classes")
-        return exposure.apply(_raw(aligned_probabilities(self.models[k], X, self.classes)), y_index)
+        classes = self.classes
+
+        def compute() -> RawOutputs:
+            return _raw(aligned_probabilities(self.models[k], X, classes))
+
+        raw = compute() if self.memo is None else self.memo.get(("reference", self.mode, k), X, compute)
+        return exposure.apply(raw, y_index)
 
 
 def _raw(proba: np.ndarray) -> RawOutputs:

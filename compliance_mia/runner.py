@@ -19,7 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -57,6 +57,7 @@ from compliance_mia.metrics import (
 from compliance_mia.plan import make_plan
 from compliance_mia.policy.schema import Policy
 from compliance_mia.querymemo import OutputMemo
+from compliance_mia.reference import ReferenceSet, build_reference_set
 from compliance_mia.targets import RawOutputs, Target, class_index, open_target
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class AttackSession:
         self.population = data.population
         self.population_y_index = class_index(self.classes, self.population.y) if self.population is not None else None
         self.reference_source = reference_source or _reference_source(policy, target)
-        self._references: dict[str, object] = {}
+        self._references: dict[str, ReferenceSet] = {}
         self.raw_audit: RawOutputs = target.raw_outputs(self.audit.X, self.audit.ids)
         self.raw_population: RawOutputs | None = (
             target.raw_outputs(self.population.X, self.population.ids) if self.population is not None else None
@@ -124,6 +125,10 @@ class AttackSession:
         self.scores: dict[str, np.ndarray] = {}
         self.memo = OutputMemo()
         self._label_only: dict[tuple, tuple[AttackOutcome, np.ndarray]] = {}
+        #: attacks the plan selected (what-if re-runs choose among them)
+        self.selected: list[str] = []
+        #: reference models per mode; the plan may lower the policy's count to fit a time budget
+        self.reference_count = 0
 
     # ---------------------------------------------------------------- planning
     def signals(self, exposure: Exposure) -> frozenset[Signal]:
@@ -141,16 +146,10 @@ class AttackSession:
                 out.append(name)
         return out
 
-    selected: list[str] = []
-    #: reference models per mode; the plan may lower the policy's count to fit a time budget
-    reference_count: int = 0
-
     # ------------------------------------------------------------ references
-    def references(self, mode: str) -> object:
+    def references(self, mode: str) -> ReferenceSet:
         """The attacker's reference models for ``mode`` (trained once, then memoized)."""
         if mode not in self._references:
-            from compliance_mia.reference import build_reference_set
-
             source = self.reference_source
             if source.estimator is None:
                 raise TargetError(
@@ -184,7 +183,8 @@ class AttackSession:
                 use_cache=spec.use_cache,
                 progress=tick,
             )
-            self._references[mode] = _memoised(built, self.memo)
+            # perturbation attacks ask the same questions again in every what-if re-run
+            self._references[mode] = replace(built, memo=self.memo)
         return self._references[mode]
 
     def reference_info(self) -> ReferenceModelsInfo | None:
@@ -194,24 +194,31 @@ class AttackSession:
         spec = self.policy.attacks.reference_models
         modes = sorted(self._references)
         return ReferenceModelsInfo(
-            count=int(max(getattr(s, "count", 0) for s in sets)) or spec.count,
+            count=max(s.count for s in sets),
             mode=" + ".join(modes),
             estimator=self.reference_source.name,
             surrogate=self.reference_source.surrogate,
-            pool_size=int(max(getattr(s, "pool_size", 0) for s in sets)),
+            pool_size=max(s.pool_size for s in sets),
             backend=spec.backend,
-            cache_hits=int(sum(getattr(s, "cache_hits", 0) for s in sets)),
-            trained=int(sum(getattr(s, "trained", 0) for s in sets)),
-            seconds=float(sum(getattr(s, "seconds", 0.0) for s in sets)),
+            cache_hits=sum(s.cache_hits for s in sets),
+            trained=sum(s.trained for s in sets),
+            seconds=float(sum(s.seconds for s in sets)),
         )
 
     # -------------------------------------------------------------- running
-    def context(self, exposure: Exposure) -> AttackContext:
+    def exposed_outputs(self, exposure: Exposure) -> tuple[Outputs, Outputs | None]:
+        """The target's outputs on the audit and population records, as ``exposure`` reveals them."""
         n_classes = len(self.classes)
-        target_outputs = exposure.apply(self.raw_audit, self.y_index, n_classes=n_classes)
-        population_outputs: Outputs | None = None
+        audit = exposure.apply(self.raw_audit, self.y_index, n_classes=n_classes)
+        population = None
         if self.raw_population is not None:
-            population_outputs = exposure.apply(self.raw_population, self.population_y_index, n_classes=n_classes)
+            population = exposure.apply(self.raw_population, self.population_y_index, n_classes=n_classes)
+        return audit, population
+
+    def context(self, exposure: Exposure, exposed: tuple[Outputs, Outputs | None] | None = None) -> AttackContext:
+        """A fresh context for one attack; ``exposed`` re-uses outputs already reduced for this exposure."""
+        n_classes = len(self.classes)
+        target_outputs, population_outputs = exposed if exposed is not None else self.exposed_outputs(exposure)
 
         query = None
         if self.target.accepts_arbitrary_inputs:
@@ -255,6 +262,7 @@ class AttackSession:
         """
         outcomes: list[AttackOutcome] = []
         self.scores = {}
+        exposed = self.exposed_outputs(exposure)
         if names:
             self.progress.stage(label or f"Running {len(names)} attacks on {exposure.describe()}", total=len(names))
         for name in names:
@@ -267,13 +275,11 @@ class AttackSession:
                 outcomes.append(outcome)
                 self.progress.advance()
                 continue
-            if any(get_attack(n).spec.needs_reference_models for n in [name]):
-                for mode in [spec.reference_mode] if spec.reference_mode else []:
-                    if mode not in self._references:
-                        self.references(mode)
-                        self.progress.stage(label or f"Running {len(names)} attacks", total=len(names))
-                        self.progress.advance(len(outcomes))
-            ctx = self.context(exposure)
+            if spec.reference_mode and spec.reference_mode not in self._references:
+                self.references(spec.reference_mode)  # its own progress stage; then resume this one
+                self.progress.stage(label or f"Running {len(names)} attacks", total=len(names))
+                self.progress.advance(len(outcomes))
+            ctx = self.context(exposure, exposed)
             before = self.target.queries
             start = time.perf_counter()
             result: AttackResult = cls().run(ctx)
@@ -316,6 +322,12 @@ class AttackSession:
         scores = {o.name: self.scores[o.name] for o in outcomes}
         return headline(outcomes, scores, self.is_member, settings=self.settings, seed=self.seed)
 
+    def label_only_headline(self, outcomes: list[AttackOutcome]) -> Headline | None:
+        """The strongest of the attacks that read only labels (output masking cannot stop them)."""
+        from compliance_mia.findings import is_label_only
+
+        return self.headline([o for o in outcomes if is_label_only(o)])
+
     def accuracy(self) -> tuple[float | None, float | None]:
         """Accuracy of the target on members and on non-members (utility and overfitting gap)."""
         labels = self.raw_audit.labels
@@ -355,37 +367,6 @@ def _label_only_key(spec: object, exposure: Exposure) -> tuple | None:
     if exposure.noise_scale or exposure.outputs == "loss":
         return None
     return (getattr(spec, "name", ""),)
-
-
-def _memoised(refs: object, memo: OutputMemo) -> object:
-    """The reference set with its ``query`` answered from the session's memo when asked again.
-
-    Perturbation attacks query every reference model on the same perturbed
-    inputs in the main run and again in each what-if re-run; the raw outputs
-    do not depend on the exposure, so they are computed once.
-    """
-    from dataclasses import dataclass as _dc
-    from dataclasses import field as _field
-    from dataclasses import fields
-
-    from compliance_mia.reference import ReferenceSet, aligned_probabilities
-
-    @_dc(frozen=True)
-    class MemoisedReferenceSet(ReferenceSet):
-        memo: OutputMemo | None = _field(default=None, repr=False, compare=False)
-
-        def query(self, k: int, X: pd.DataFrame, exposure: Exposure, y_index: np.ndarray | None = None) -> Outputs:
-            if self.classes is None or self.memo is None:
-                return super().query(k, X, exposure, y_index)
-
-            def compute() -> RawOutputs:
-                proba = aligned_probabilities(self.models[k], X, self.classes)
-                return RawOutputs(probabilities=proba, labels=np.argmax(proba, axis=1))
-
-            return exposure.apply(self.memo.get(("reference", self.mode, k), X, compute), y_index)
-
-    assert isinstance(refs, ReferenceSet)
-    return MemoisedReferenceSet(**{f.name: getattr(refs, f.name) for f in fields(refs)}, memo=memo)
 
 
 def _reference_source(policy: Policy, target: Target) -> _ReferenceSource:
@@ -593,39 +574,8 @@ class _Rater:
     def __call__(self, head: Headline | None, exposure: Exposure, label_head: Headline | None = None):
         from compliance_mia.risk import RiskInputs, rate
 
-        policy = self.policy
-        limits = policy.exposure.query_limit
-        return rate(
-            RiskInputs(
-                categories=tuple(policy.data.categories),
-                data_subjects=policy.data.data_subjects,
-                membership_reveals_condition=policy.data.membership_reveals_condition,
-                outputs=exposure.outputs,
-                access=policy.exposure.access,
-                rounding=exposure.rounding,
-                top_k=exposure.top_k,
-                query_limited=limits is not None and any(v is not None for v in limits.model_dump().values()),
-                monitored=policy.exposure.monitored,
-                headline=head,
-                label_only_headline=label_head,
-            ),
-            matrix=self.matrix,
-            scale=policy.risk.scale,
-            appetite=policy.risk.appetite,
-        )
-
-
-def _label_only_headline(session: AttackSession, outcomes: list[AttackOutcome]) -> Headline | None:
-    label_only = [o for o in outcomes if get_attack(o.name).spec.requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}]
-    if not label_only:
-        return None
-    return headline(
-        label_only,
-        {o.name: session.scores[o.name] for o in label_only},
-        session.is_member,
-        settings=session.settings,
-        seed=session.seed,
-    )
+        inputs = RiskInputs.from_policy(self.policy, head, label_head, exposure=exposure)
+        return rate(inputs, matrix=self.matrix, scale=self.policy.risk.scale, appetite=self.policy.risk.appetite)
 
 
 @dataclass(frozen=True)
@@ -656,7 +606,7 @@ def measure_control(policy: Policy, control_id: str, *, progress: Progress | Non
         outcomes = session.run(prepared.plan.selected, prepared.exposure)
         head = session.headline(outcomes)
         rater = _Rater(policy)
-        before = Baseline(head, rater(head, prepared.exposure, _label_only_headline(session, outcomes)))
+        before = Baseline(head, rater(head, prepared.exposure, session.label_only_headline(outcomes)))
         catalogue = load_catalogue(policy.controls.catalogue)
         result = whatif_one(session, control_id, catalogue=catalogue, current=prepared.exposure, rate_fn=rater)
         return before, result
@@ -705,7 +655,7 @@ def run_assessment(
         outcomes = session.run(plan_result.selected, exposure)
         head = session.headline(outcomes)
         main_scores = dict(session.scores)
-        label_head = _label_only_headline(session, outcomes)
+        label_head = session.label_only_headline(outcomes)
         acc_members, acc_non_members = session.accuracy()
 
         progress.stage("Measuring slices and per-record risk")

@@ -41,7 +41,6 @@ from compliance_mia.controls import (
 )
 from compliance_mia.errors import ComplianceMiaError, PolicyError, Problem
 from compliance_mia.exposure import Exposure
-from compliance_mia.findings import is_label_only
 from compliance_mia.seeding import int_seed
 
 if TYPE_CHECKING:
@@ -96,13 +95,6 @@ def output_control_scenarios(
 
 
 # ================================================================ measuring
-def _label_only_headline(session: AttackSession, outcomes: list[AttackOutcome]) -> Headline | None:
-    chosen = [o for o in outcomes if is_label_only(o)]
-    if not chosen:
-        return None
-    return session.headline(chosen)
-
-
 def _tpr_1pct(head: Headline | None) -> Interval | None:
     if head is None:
         return None
@@ -141,7 +133,7 @@ def _measure(
     names = session.runnable(exposure, pool)
     outcomes = session.run(names, exposure, stream=stream, comparison=True) if names else []
     head = session.headline(outcomes) if outcomes else None
-    label_head = _label_only_headline(session, outcomes) if outcomes else None
+    label_head = session.label_only_headline(outcomes) if outcomes else None
     residual = rate_fn(head, exposure, label_head)
     result = WhatIfResult(
         control_id=control_id,

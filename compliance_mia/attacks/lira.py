@@ -149,7 +149,7 @@ class LiraOffline(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         assert ctx.references is not None
         refs = ctx.references("offline")
-        setting = getattr(ctx.settings, "lira_variance", "auto")
+        setting = ctx.settings.lira_variance
         variance = _variance_choice(setting, refs.count)
         phi_target, phi_refs, clip = logit_signals(ctx, refs)
         mean_out, std_out = fit_gaussians(
@@ -184,7 +184,7 @@ class LiraOnline(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         assert ctx.references is not None
         refs = ctx.references("online")
-        setting = getattr(ctx.settings, "lira_variance", "auto")
+        setting = ctx.settings.lira_variance
         per_side = int(min(refs.audit_in.sum(axis=0).min(), (~refs.audit_in).sum(axis=0).min()))
         variance = _variance_choice(setting, per_side)
         phi_target, phi_refs, clip = logit_signals(ctx, refs)
