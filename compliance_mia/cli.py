@@ -168,15 +168,9 @@ def _with_overrides(
     return policy.model_copy(update={"attacks": policy.attacks.model_copy(update={"reference_models": ref})})
 
 
-def _fmt_interval(iv: Any, pct: bool = False) -> str:
-    if iv is None or iv.estimate is None:
-        return "n/a"
-    if pct:
-        return f"{iv.estimate:.1%} (95% CI {iv.lower:.1%}–{iv.upper:.1%})"
-    return f"{iv.estimate:.3f} (95% CI {iv.lower:.3f}–{iv.upper:.3f})"
-
-
 def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
+    from compliance_mia.report import formatting as fmt
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -189,11 +183,10 @@ def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
     if head is not None:
         strongest = assessment.attack(head.strongest_attack)
         table.add_row("Strongest attack", f"{strongest.title} ({strongest.name})")
-        table.add_row("AUC", _fmt_interval(head.auc))
+        table.add_row("AUC", fmt.interval_score(head.auc))
         for op in head.tpr_at_fpr:
             if abs(op.fpr - 0.01) < 1e-12:
-                value = _fmt_interval(op.tpr, pct=True) if op.measurable else f"not measurable ({op.reason})"
-                table.add_row("TPR at 1% FPR", value)
+                table.add_row("TPR at 1% FPR", fmt.operating_point(op, show_n=False))
         if head.epsilon is not None and head.epsilon.epsilon_lower is not None:
             table.add_row("Empirical ε ≥", f"{head.epsilon.epsilon_lower:.2f}")
     else:
@@ -231,16 +224,11 @@ def _gate(assessment: Any, fail_on: str | None) -> int:
         return EXIT_OK
     risk = assessment.risk
     levels = list(risk.levels)
+    # _check_gate has already refused levels the scale lacks and 'appetite' without one
     if fail_on == "appetite":
-        if risk.appetite is None:
-            err.print("[bold red]error:[/] --fail-on appetite needs risk.appetite in the policy")
-            return EXIT_INPUT
         failed = risk.within_appetite is False
         rule = f"rating above the risk appetite '{risk.appetite}'"
     else:
-        if fail_on not in levels:
-            err.print(f"[bold red]error:[/] --fail-on: '{fail_on}' is not one of {', '.join(levels)}, appetite")
-            return EXIT_INPUT
         failed = levels.index(risk.level) >= levels.index(fail_on)
         rule = f"rating '{fail_on}' or higher"
     outcome = "FAIL" if failed else "pass"
@@ -454,6 +442,7 @@ def whatif(
 ) -> None:
     """Measure what one control would change: re-run the attacks under it and re-rate."""
     from compliance_mia.policy import load_policy
+    from compliance_mia.report import formatting as fmt
     from compliance_mia.runner import measure_control
 
     policy = load_policy(policy_file, materialise_builtins=True)
@@ -465,9 +454,13 @@ def whatif(
     table.add_row("rating", before.risk.level, result.residual.level if result.residual else "n/a")
     head = before.headline
     table.add_row("strongest attack", head.strongest_attack if head else "none", result.strongest_attack or "none")
-    table.add_row("AUC", _fmt_interval(head.auc if head else None), _fmt_interval(result.auc))
+    table.add_row("AUC", fmt.interval_score(head.auc if head else None), fmt.interval_score(result.auc))
     now_tpr = next((op.tpr for op in (head.tpr_at_fpr if head else []) if abs(op.fpr - 0.01) < 1e-12), None)
-    table.add_row("TPR at 1% FPR", _fmt_interval(now_tpr, pct=True), _fmt_interval(result.tpr_at_1pct_fpr, pct=True))
+    table.add_row(
+        "TPR at 1% FPR",
+        fmt.interval_pct(now_tpr, show_n=False),
+        fmt.interval_pct(result.tpr_at_1pct_fpr, show_n=False),
+    )
     if result.utility_before is not None:
         table.add_row("accuracy (non-members)", f"{result.utility_before:.1%}", f"{(result.utility_after or 0):.1%}")
     out.print(table)
