@@ -44,7 +44,7 @@ from compliance_mia.assessment import (
 from compliance_mia.errors import CatalogueError, Problem
 from compliance_mia.findings import LeakageProfile, leakage_profile
 from compliance_mia.policy.schema import OutputKind, Regulation
-from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_located
+from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
 if TYPE_CHECKING:
     from compliance_mia.exposure import Exposure
@@ -367,11 +367,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     """
     file = Path(path) if path is not None else _default_catalogue_path()
     doc = read_yaml(file, error=CatalogueError)
-    spec = validate_located(CatalogueSpec, doc, error=CatalogueError)
-    problems = _semantic_problems(spec, doc)
-    if problems:
-        problems.sort(key=lambda p: (p.line or 0, p.field or ""))
-        raise CatalogueError(problems)
+    spec = validate_checked(CatalogueSpec, doc, error=CatalogueError, checks=_semantic_problems)
     log.debug(
         "controls catalogue %s version %s: %d controls", file, spec.version, len(spec.controls)
     )

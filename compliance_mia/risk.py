@@ -44,7 +44,7 @@ from compliance_mia.assessment import Headline, Interval, OperatingPoint, RiskRa
 from compliance_mia.errors import CatalogueError, PolicyError, Problem
 from compliance_mia.exposure import Exposure
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
-from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_located
+from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
 log = logging.getLogger(__name__)
 
@@ -772,11 +772,7 @@ def load_matrix(path: Path | None = None) -> RiskMatrix:
     """
     file = Path(path) if path is not None else _default_matrix_path()
     doc = read_yaml(file, error=CatalogueError)
-    spec = validate_located(MatrixSpec, doc, error=CatalogueError)
-    problems = _semantic_problems(spec, doc)
-    if problems:
-        problems.sort(key=lambda p: (p.line or 0, p.field or ""))
-        raise CatalogueError(problems)
+    spec = validate_checked(MatrixSpec, doc, error=CatalogueError, checks=_semantic_problems)
     log.debug("risk matrix %s version %s loaded from %s", spec.title, spec.version, file)
     return RiskMatrix(spec=spec, source=file)
 

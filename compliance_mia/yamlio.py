@@ -11,7 +11,7 @@ the last one), and turn pydantic's validation errors into located
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -204,3 +204,24 @@ def validate_located(
         # Keep the file's order so the first message is the first thing to fix.
         problems.sort(key=lambda p: (p.line or 0, p.field or ""))
         raise error(problems) from None
+
+
+def validate_checked(
+    model: type[M],
+    doc: LocatedYaml,
+    *,
+    error: type[InputError] = InputError,
+    context: dict[str, Any] | None = None,
+    checks: Callable[[M, LocatedYaml], list[Problem]] | None = None,
+) -> M:
+    """:func:`validate_located`, then ``checks`` that need the whole validated document.
+
+    ``checks`` returns located problems the schema alone cannot see (unknown
+    references, cross-section rules); they are raised together, in file order.
+    """
+    spec = validate_located(model, doc, error=error, context=context)
+    problems = checks(spec, doc) if checks is not None else []
+    if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.field or ""))
+        raise error(problems)
+    return spec

@@ -9,7 +9,7 @@ from typing import Any
 
 from compliance_mia.errors import PolicyError, Problem
 from compliance_mia.policy.schema import BUILTIN_PREFIX, Policy
-from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_located
+from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
 
 def load_policy(path: str | Path, *, check_files: bool = True, materialise_builtins: bool = False) -> Policy:
@@ -29,11 +29,7 @@ def load_policy(path: str | Path, *, check_files: bool = True, materialise_built
 
         ensure_builtin_inputs()
     context: dict[str, Any] = {"base_dir": file.resolve().parent, "check_files": check_files}
-    policy = validate_located(Policy, doc, error=PolicyError, context=context)
-    problems = _semantic_problems(policy, doc)
-    if problems:
-        raise PolicyError(problems)
-    return policy
+    return validate_checked(Policy, doc, error=PolicyError, context=context, checks=_semantic_problems)
 
 
 def _semantic_problems(policy: Policy, doc: LocatedYaml) -> list[Problem]:
