@@ -682,7 +682,11 @@ def run_assessment(
             what_if.extend(measure_output_controls(session, scenarios, rate_fn=rate_fn))
             if policy.controls.training_recipes:
                 progress.stage("Measuring training-time controls (retraining candidates)")
-                what_if.extend(measure_training_recipes(session, policy.controls.training_recipes, rate_fn=rate_fn))
+                what_if.extend(
+                    measure_training_recipes(
+                        session, policy.controls.training_recipes, rate_fn=rate_fn, catalogue=catalogue
+                    )
+                )
         limits = policy.exposure.query_limit
         exposure_summary = ExposureSummary(
             outputs=policy.exposure.outputs,

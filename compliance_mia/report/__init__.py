@@ -153,6 +153,11 @@ def render_all(
     """
     names = list(FORMATS) if formats is None else expand_formats(formats)
     renderers = [_renderer(name, template_dir=template_dir, logo=logo) for name in names]
+    # The PDF is the HTML page printed: when both are wanted, build the page (and its charts) once.
+    html = next((r for r in renderers if isinstance(r, HtmlRenderer)), None)
+    for renderer in renderers:
+        if isinstance(renderer, PdfRenderer) and html is not None:
+            renderer.html = html
     rendered: list[tuple[Path, bytes]] = []
     out = Path(out_dir)
     for renderer in renderers:

@@ -50,6 +50,9 @@ class HtmlRenderer(Renderer):
         self.logo = logo
         self.template = template
         self.charts = charts
+        # the last page rendered: an Assessment is immutable, so rendering the same object
+        # again (report.html, then report.pdf from the same renderer) re-uses it
+        self._last: tuple[Assessment, str] | None = None
 
     @classmethod
     def from_options(
@@ -58,10 +61,14 @@ class HtmlRenderer(Renderer):
         return cls(template_dir=template_dir, logo=logo)
 
     def render(self, assessment: Assessment) -> str:
+        if self._last is not None and self._last[0] is assessment:
+            return self._last[1]
         env = make_environment(self.template_dir)
         context = build_context(
             assessment,
             logo_uri=logo_data_uri(self.logo, self.template_dir),
             with_charts=self.charts,
         )
-        return render_template(env, self.template, **context.as_dict())
+        page = render_template(env, self.template, **context.as_dict())
+        self._last = (assessment, page)
+        return page
