@@ -97,10 +97,6 @@ class Exposure:
             text += f", with Gaussian noise (σ = {self.noise_scale:g}) added"
         return text
 
-    def richer_than(self, other: Exposure) -> bool:
-        """True when this exposure reveals strictly more than ``other`` (for what-if ordering)."""
-        return _RANK[self.outputs] > _RANK[other.outputs]
-
     # --------------------------------------------------------------- transform
     def apply(self, raw: RawOutputs, y_index: np.ndarray | None = None, *, n_classes: int | None = None) -> Outputs:
         """Reduce ``raw`` model outputs to what this exposure reveals.
@@ -145,9 +141,6 @@ class Exposure:
             p_true = _true_class(proba, y_index)
             return Outputs(exposure=self, n_classes=proba.shape[1], loss=-np.log(np.maximum(p_true, _EPS)))
         raise ValueError(f"unknown exposure '{self.outputs}'")
-
-
-_RANK = {"label": 0, "top_k": 1, "loss": 1, "probabilities": 2, "logits": 3}
 
 
 def _argmax(proba: np.ndarray | None) -> np.ndarray:

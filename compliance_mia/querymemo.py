@@ -41,17 +41,13 @@ class OutputMemo:
         self.budget = budget_bytes
         self._store: OrderedDict[tuple[Hashable, str], RawOutputs] = OrderedDict()
         self._bytes = 0
-        self.hits = 0
-        self.misses = 0
 
     def get(self, model: Hashable, X: pd.DataFrame, compute: Callable[[], RawOutputs]) -> RawOutputs:
         key = (model, batch_digest(X))
         found = self._store.get(key)
         if found is not None:
             self._store.move_to_end(key)
-            self.hits += 1
             return found
-        self.misses += 1
         raw = compute()
         size = _nbytes(raw)
         if size <= self.budget:

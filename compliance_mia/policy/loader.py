@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +75,6 @@ def policy_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "compliance-mia policy"
     return schema
-
-
-def policy_json_schema_text() -> str:
-    return json.dumps(policy_json_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def _mentions_builtin(value: Any) -> bool:

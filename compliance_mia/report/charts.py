@@ -39,7 +39,6 @@ __all__ = [
 #: Okabe & Ito (2008) colour-blind-safe palette, most distinguishable first.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1))]
-MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 #: Light-to-dark sequential fills for risk levels; dark cells get white text.
 LEVEL_FILLS = ["#f7f7f7", "#fee8c8", "#fdbb84", "#e34a33", "#b30000", "#7f0000"]
 GREY = "#666666"
