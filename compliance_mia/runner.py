@@ -41,7 +41,7 @@ from compliance_mia.assessment import (
     ReferenceModelsInfo,
     SystemSummary,
 )
-from compliance_mia.attacks.base import AttackContext, AttackResult, get_attack
+from compliance_mia.attacks.base import AttackContext, AttackResult, AttackSpec, get_attack
 from compliance_mia.data import AuditData, load_audit_data
 from compliance_mia.errors import TargetError
 from compliance_mia.evidence import environment, file_evidence, library_versions
@@ -351,7 +351,7 @@ class AttackSession:
         return session
 
 
-def _label_only_key(spec: object, exposure: Exposure) -> tuple | None:
+def _label_only_key(spec: AttackSpec, exposure: Exposure) -> tuple | None:
     """Key under which a label-only attack's outcome can be re-used across exposures, or None.
 
     Every exposure derives the predicted label from the model's own argmax
@@ -361,12 +361,11 @@ def _label_only_key(spec: object, exposure: Exposure) -> tuple | None:
     keeps the what-if figures of label-only attacks exactly equal to the
     baseline's rather than re-estimating them with fresh bootstrap draws.
     """
-    requires = getattr(spec, "requires", None)
-    if requires is None or not requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}:
+    if not spec.requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}:
         return None
     if exposure.noise_scale or exposure.outputs == "loss":
         return None
-    return (getattr(spec, "name", ""),)
+    return (spec.name,)
 
 
 def _reference_source(policy: Policy, target: Target) -> _ReferenceSource:
@@ -457,7 +456,7 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
             policy, signals, n_audit=0, n_population=0, can_train_references=source.estimator is not None
         )
         need_population = any(
-            get_attack(n).spec.needs_reference_models or getattr(get_attack(n).spec, "needs_population", False)
+            get_attack(n).spec.needs_reference_models or get_attack(n).spec.needs_population
             for n in preliminary.selected
         )
         progress.stage("Loading and checking the data")
