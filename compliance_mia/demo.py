@@ -91,7 +91,7 @@ def make_model(seed: int):
         [("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)],
         remainder="passthrough",
     )
-    forest = RandomForestClassifier(n_estimators=60, random_state=int_seed(seed, "demo-model"), n_jobs=-1)
+    forest = RandomForestClassifier(n_estimators=60, random_state=int_seed(seed, "demo-model"), n_jobs=1)
     return Pipeline([("encode", encode), ("forest", forest)])
 
 

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from compliance_mia.errors import PolicyError
 from compliance_mia.policy.schema import EstimatorSpec
 
-__all__ = ["estimator_from_spec", "import_estimator_class"]
+__all__ = ["estimator_from_spec", "import_estimator_class", "single_threaded"]
 
 
 def import_estimator_class(class_path: str) -> type:
@@ -62,3 +62,22 @@ def estimator_from_spec(spec: EstimatorSpec) -> BaseEstimator:
         except (TypeError, ValueError):
             pass
         raise PolicyError(f"cannot create {spec.class_path}: invalid parameters ({exc}){accepted}") from None
+
+
+def single_threaded(estimator: BaseEstimator) -> BaseEstimator:
+    """Set every ``n_jobs`` of ``estimator`` (also inside Pipelines) to 1, in place; return it.
+
+    Ensembles that predict with several threads (e.g. a random forest with
+    ``n_jobs=-1``) add their members' outputs in thread-completion order, so
+    probabilities differ in the last bits from run to run and near-ties break
+    differently: an assessment would not give the same numbers twice. The
+    assessment's own parallelism is across reference models, through joblib.
+    """
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - not every sklearn-like estimator implements get_params fully
+        return estimator
+    jobs = {k: 1 for k, v in params.items() if (k == "n_jobs" or k.endswith("__n_jobs")) and v not in (None, 1)}
+    if jobs:
+        estimator.set_params(**jobs)
+    return estimator

@@ -57,7 +57,7 @@ from sklearn.base import BaseEstimator, clone
 from compliance_mia.cache import default_cache_dir
 from compliance_mia.data import RecordSet
 from compliance_mia.errors import ComplianceMiaError
-from compliance_mia.estimators import estimator_from_spec  # noqa: F401 - re-exported
+from compliance_mia.estimators import estimator_from_spec, single_threaded  # noqa: F401 - re-exported
 from compliance_mia.exposure import Exposure, Outputs
 from compliance_mia.querymemo import OutputMemo
 from compliance_mia.seeding import int_seed, rng
@@ -190,8 +190,8 @@ def aligned_probabilities(model: Any, X: pd.DataFrame, classes: np.ndarray) -> n
 
 # ================================================================ estimators
 def seeded(estimator: BaseEstimator, seed: int) -> BaseEstimator:
-    """A fresh clone of ``estimator`` with every ``random_state`` (also nested) set to ``seed``."""
-    model = clone(estimator)
+    """A fresh, single-threaded clone of ``estimator`` with every ``random_state`` set to ``seed``."""
+    model = single_threaded(clone(estimator))
     params = model.get_params(deep=True)
     updates = {k: seed for k in params if k == "random_state" or k.endswith("__random_state")}
     if updates:
@@ -411,6 +411,7 @@ def _work(
     so serialising large models runs in parallel (local backends only: a
     remote worker may not share the cache's filesystem).
     """
+    single_threaded(model)  # a cached model keeps the n_jobs it was saved with; predict reproducibly
     if fit:
         model.fit(X_train, y_train)
         if store is not None:

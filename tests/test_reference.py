@@ -299,3 +299,15 @@ def test_process_workers_write_the_cache_and_it_reads_back_identically(records, 
     assert (second.trained, second.cache_hits) == (0, 4)
     np.testing.assert_array_equal(second.audit_raw, first.audit_raw)
     np.testing.assert_array_equal(second.population_raw, first.population_raw)
+
+
+def test_reference_models_predict_single_threaded_even_when_cached_multithreaded(records, tmp_path):
+    """The cache key ignores n_jobs (it does not change what a model learns), so a cached model may
+    carry n_jobs=-1; it must still predict single-threaded, or cached and fresh runs would differ.
+    """
+    threaded = _pipeline().set_params(forest__n_jobs=-1)
+    cached = _build(records, cache_dir=tmp_path, use_cache=True, estimator=threaded, count=2)
+    again = _build(records, cache_dir=tmp_path, use_cache=True, estimator=threaded, count=2)
+    assert again.cache_hits == 2
+    assert all(m.get_params()["forest__n_jobs"] == 1 for m in cached.models + again.models)
+    np.testing.assert_array_equal(cached.audit_raw, again.audit_raw)

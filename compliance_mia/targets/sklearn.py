@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from compliance_mia.errors import TargetError, UnsafeModelError
+from compliance_mia.estimators import single_threaded
 from compliance_mia.targets.base import RawOutputs, Target, class_index
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class SklearnTarget(Target):
         super().__init__()
         if not hasattr(estimator, "predict_proba") and not hasattr(estimator, "predict"):
             raise TargetError(f"{type(estimator).__name__} has neither predict_proba nor predict")
-        self.estimator = estimator
+        self.estimator = single_threaded(estimator)  # bit-reproducible predictions
         self.kind = kind
         self._unsafe = unsafe
         model_classes = getattr(estimator, "classes_", None)

@@ -176,3 +176,18 @@ def test_gradient_boosting_libraries_when_installed(data, package, cls) -> None:
     target = SklearnTarget(model)
     np.testing.assert_allclose(target.raw_outputs(X).probabilities, model.predict_proba(X))
     assert target.estimator_template() is not None
+
+
+def test_multithreaded_ensembles_predict_single_threaded_so_runs_are_reproducible() -> None:
+    """A forest with n_jobs=-1 adds its trees in thread-completion order: results differ in the last bits."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from compliance_mia.targets.sklearn import SklearnTarget
+
+    X, y = make_classification(n_samples=200, random_state=0)
+    pipe = Pipeline([("scale", StandardScaler()), ("forest", RandomForestClassifier(n_estimators=5, n_jobs=-1))])
+    target = SklearnTarget(pipe.fit(X, y))
+    assert target.estimator.get_params()["forest__n_jobs"] == 1
