@@ -1,0 +1,311 @@
+"""The controls catalogue: its schema, loading with located errors, and framework look-ups.
+
+The catalogue (``policies/controls.yaml``) lists measures against membership
+inference with their cost, the attack families they weaken, the exposure an
+output control imposes and the clauses each helps satisfy. It is data an
+analyst extends without Python; it is validated on load and every error
+names the file and line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from compliance_mia.assessment import (
+    ControlMapping,
+)
+from compliance_mia.errors import CatalogueError, Problem
+from compliance_mia.policy.schema import OutputKind, Regulation
+from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+ControlCategory = Literal["output", "training", "access", "data", "governance"]
+
+#: Named situations a control's ``recommend_when`` / ``in_place_when`` may use, with
+#: the phrase used in a recommendation's "why".
+SITUATIONS: dict[str, str] = {
+    "always": "it is good practice for every model trained on personal data",
+    "any_leakage": "an attack identifies training records better than random guessing",
+    "confidence_leakage": "attacks that read the model's scores succeed",
+    "label_only_leakage": "attacks that see only the predicted label succeed",
+    "no_leakage_demonstrated": "no attack did demonstrably better than random guessing",
+    "scores_exposed": "the deployment returns scores",
+    "fine_scores_exposed": "the deployment returns fine-grained scores",
+    "loss_exposed": "the deployment returns the loss",
+    "labels_only_exposed": "the deployment returns the predicted label only",
+    "rounded": "returned scores are rounded",
+    "public_access": "anyone can query the model",
+    "authenticated_access": "only authenticated callers can query the model",
+    "internal_access": "only internal users can query the model",
+    "rate_limited": "queries are rate limited",
+    "not_rate_limited": "queries are not rate limited",
+    "monitored": "queries are logged and reviewed",
+    "not_monitored": "queries are not monitored",
+    "high_severity": "the data is sensitive (severity in the upper half of the scale)",
+    "high_risk": "the risk level is in the upper half of the scale",
+    "above_appetite": "the risk is above the policy's appetite",
+}
+Situation = Literal[
+    "always", "any_leakage", "confidence_leakage", "label_only_leakage", "no_leakage_demonstrated",
+    "scores_exposed", "fine_scores_exposed", "loss_exposed", "labels_only_exposed", "rounded",
+    "public_access", "authenticated_access", "internal_access", "rate_limited", "not_rate_limited",
+    "monitored", "not_monitored", "high_severity", "high_risk", "above_appetite",
+]  # fmt: skip
+assert set(get_args(Situation)) == set(SITUATIONS)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ExposureChange(_Strict):
+    """The restricted exposure an output control imposes (what the what-if measures)."""
+
+    outputs: OutputKind | None = Field(None, description="Outputs returned under the control, e.g. label or top_k.")
+    top_k: int | None = Field(None, ge=1, description="With outputs: top_k, how many classes are returned.")
+    rounding: int | None = Field(None, ge=0, le=12, description="Decimals returned scores are rounded to.")
+    noise: bool = Field(
+        False,
+        description="Add Gaussian noise to returned scores (σ = controls.output_noise_scale).",
+    )
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> ExposureChange:
+        if self.outputs is None and self.rounding is None and not self.noise:
+            raise ValueError("an exposure change needs at least one of outputs, rounding or noise: true")
+        if self.outputs == "top_k" and self.top_k is None:
+            raise ValueError("outputs: top_k needs top_k (how many classes are returned)")
+        if self.top_k is not None and self.outputs != "top_k":
+            raise ValueError("top_k only applies with outputs: top_k")
+        if self.outputs == "label" and (self.rounding is not None or self.noise):
+            raise ValueError("with outputs: label there are no scores to round or perturb")
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.outputs == "label":
+            parts.append("labels only")
+        elif self.outputs == "top_k":
+            parts.append(f"top-{self.top_k} class(es) with scores")
+        elif self.outputs is not None:
+            parts.append(f"{self.outputs}")
+        if self.rounding is not None:
+            parts.append(f"scores rounded to {self.rounding} decimal(s)")
+        if self.noise:
+            parts.append("Gaussian noise on scores")
+        return ", ".join(parts)
+
+
+class FrameworkInfo(_Strict):
+    """A regulation or framework the catalogue maps to."""
+
+    title: str = Field(min_length=1)
+    inherits: Regulation | None = Field(None, description="Use this framework's clauses where a control names none.")
+    note: str = ""
+
+
+class Control(_Strict):
+    """One measure against membership inference."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="Stable id, used by the policy's action plan.")
+    title: str = Field(min_length=1)
+    category: ControlCategory
+    description: str = Field(min_length=1)
+    mitigates: list[str] = Field(description="Attack families (declared under attack_families) the control weakens.")
+    cost: str = Field(min_length=1, description="Typical implementation cost.")
+    utility_impact: str = Field(min_length=1, description="Typical effect on the model's usefulness.")
+    rationale: str = ""
+    recommend_when: list[Situation | list[Situation]] = Field(
+        default_factory=list,
+        description="Situations that make the control relevant (a list inside means all of).",
+    )
+    in_place_when: list[Situation | list[Situation]] = Field(
+        default_factory=list, description="Situations meaning the control is already in place."
+    )
+    exposure: list[ExposureChange] = Field(
+        default_factory=list, description="Output controls: the restricted exposure(s) to measure."
+    )
+    mappings: dict[Regulation, list[str]] = Field(min_length=1, description="Clauses per framework id.")
+
+    @field_validator("exposure", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _output_has_exposure(self) -> Control:
+        if self.category == "output" and not self.exposure:
+            raise ValueError(
+                "an output control needs 'exposure' (the restricted outputs it imposes), e.g. {outputs: label}"
+            )
+        if self.category != "output" and self.exposure:
+            raise ValueError(f"only output controls take 'exposure'; this one is '{self.category}'")
+        for framework, clauses in self.mappings.items():
+            if not clauses or any(not str(c).strip() for c in clauses):
+                raise ValueError(f"mappings.{framework}: list at least one non-empty clause")
+        return self
+
+
+class CatalogueSpec(_Strict):
+    """The controls catalogue file."""
+
+    version: str = Field(min_length=1)
+    title: str = ""
+    threat: str = ""
+    description: str = ""
+    attack_families: dict[str, str] = Field(min_length=1, description="Attack families controls may name.")
+    frameworks: dict[Regulation, FrameworkInfo] = Field(min_length=1)
+    controls: list[Control] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) else value
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A validated controls catalogue with where it came from."""
+
+    spec: CatalogueSpec
+    source: Path
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def controls(self) -> list[Control]:
+        return list(self.spec.controls)
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.spec.controls]
+
+    def control(self, control_id: str) -> Control:
+        for c in self.spec.controls:
+            if c.id == control_id:
+                return c
+        raise KeyError(control_id)
+
+    def framework_title(self, framework: str) -> str:
+        info = self.spec.frameworks.get(framework)  # type: ignore[call-overload]
+        return info.title if info is not None else framework
+
+    def clauses(self, control: Control, framework: str) -> list[str]:
+        """Clauses of ``framework`` for ``control``, following ``inherits``."""
+        seen: set[str] = set()
+        current: str | None = framework
+        while current is not None and current not in seen:
+            seen.add(current)
+            found = control.mappings.get(current)  # type: ignore[call-overload]
+            if found:
+                return list(found)
+            info = self.spec.frameworks.get(current)  # type: ignore[call-overload]
+            current = info.inherits if info is not None else None
+        return []
+
+    def mappings(self, control: Control, regulations: Sequence[str]) -> list[ControlMapping]:
+        """Mappings with the regulations in scope first (in the policy's order), then the rest.
+
+        Inherited clauses (e.g. UK GDPR from GDPR) are listed only when the
+        inheriting framework is in scope.
+        """
+        in_scope = list(dict.fromkeys(regulations))
+        order = list(dict.fromkeys([*in_scope, *self.spec.frameworks, *control.mappings]))
+        out: list[ControlMapping] = []
+        for framework in order:
+            if framework in in_scope:
+                clauses = self.clauses(control, framework)
+            else:  # out of scope: only what the control names itself, not inherited clauses
+                clauses = list(control.mappings.get(framework, []))  # type: ignore[call-overload]
+            if clauses:
+                out.append(_mapping(framework, self.framework_title(framework), clauses))
+        return out
+
+
+def _mapping(framework: str, title: str, clauses: list[str]) -> ControlMapping:
+    return ControlMapping(framework=framework, title=title, clauses=clauses)
+
+
+# ===================================================================== load
+def _default_catalogue_path() -> Path:
+    from compliance_mia.resources import policies_dir
+
+    return policies_dir() / "controls.yaml"
+
+
+def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(message: str, *path: str | int) -> None:
+        field = ""
+        for part in path:
+            field += f"[{part}]" if isinstance(part, int) else ("." if field else "") + str(part)
+        problems.append(Problem(message, file=doc.file, line=doc.line_of(path), field=field or None))
+
+    seen: dict[str, int] = {}
+    families = spec.attack_families
+    for i, control in enumerate(spec.controls):
+        if control.id in seen:
+            add(
+                f"control id '{control.id}' is already used by controls[{seen[control.id]}]",
+                "controls",
+                i,
+                "id",
+            )
+        seen.setdefault(control.id, i)
+        for j, family in enumerate(control.mitigates):
+            if family not in families:
+                add(
+                    f"{family!r} is not a declared attack family; declare it under "
+                    f"attack_families or use {', '.join(families)}",
+                    "controls",
+                    i,
+                    "mitigates",
+                    j,
+                )
+        for framework in control.mappings:
+            if framework not in spec.frameworks:
+                add(
+                    f"framework '{framework}' has no entry under frameworks (give it a title there)",
+                    "controls",
+                    i,
+                    "mappings",
+                    framework,
+                )
+    for name, info in spec.frameworks.items():
+        if info.inherits is not None and info.inherits not in spec.frameworks:
+            add(
+                f"inherits '{info.inherits}', which has no entry under frameworks",
+                "frameworks",
+                name,
+                "inherits",
+            )
+    return problems
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Read and validate a controls catalogue (default: the shipped ``policies/controls.yaml``).
+
+    Raises
+    ------
+    CatalogueError
+        Listing every problem with file, line and field: a missing field, an
+        unknown regulation id (with the accepted ids), an undeclared attack
+        family, a duplicate id, an output control without an exposure.
+    """
+    file = Path(path) if path is not None else _default_catalogue_path()
+    doc = read_yaml(file, error=CatalogueError)
+    spec = validate_checked(CatalogueSpec, doc, error=CatalogueError, checks=_semantic_problems)
+    log.debug("controls catalogue %s version %s: %d controls", file, spec.version, len(spec.controls))
+    return Catalogue(spec=spec, source=file)
