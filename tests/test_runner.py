@@ -98,7 +98,7 @@ def test_no_population_file_sets_non_members_aside_and_says_so(tmp_path: Path) -
 
 def test_a_time_budget_trains_fewer_reference_models_and_says_so(tmp_path: Path, monkeypatch) -> None:
     """The planner's reduced count is what the runner trains, measured on this machine."""
-    import compliance_mia.runner as runner
+    import compliance_mia.runner.preparation as runner
 
     # make one reference fit "cost" 1 s so that 8 models cannot fit a 5 s budget on any machine
     monkeypatch.setattr(runner, "_measure_fit_seconds", lambda *a, **k: 1.0)
@@ -120,7 +120,7 @@ def test_a_time_budget_trains_fewer_reference_models_and_says_so(tmp_path: Path,
 
 
 def test_measured_fit_time_scales_to_half_the_pool(small_case: Path) -> None:
-    from compliance_mia.runner import _measure_fit_seconds, prepare
+    from compliance_mia.runner.preparation import _measure_fit_seconds, prepare
 
     prepared = prepare(load_policy(small_case))
     prepared.target.close()

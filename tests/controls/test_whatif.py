@@ -18,14 +18,14 @@ from compliance_mia.policy import load_policy
 from compliance_mia.policy.schema import AttacksSpec, ControlsSpec, EstimatorSpec, TrainingRecipe
 from compliance_mia.risk import RiskInputs, load_matrix, rate
 from compliance_mia.runner import AttackSession
-from compliance_mia.targets import open_target
-from compliance_mia.whatif import (
+from compliance_mia.runner.whatif import (
     measure_output_controls,
     measure_training_recipes,
     output_control_scenarios,
     residual_rating,
     whatif_one,
 )
+from compliance_mia.targets import open_target
 
 ATTACKS = ["confidence", "gap", "loss"]
 REGULARISED = TrainingRecipe(

@@ -45,7 +45,7 @@ from compliance_mia.seeding import int_seed
 
 if TYPE_CHECKING:
     from compliance_mia.policy.schema import TrainingRecipe
-    from compliance_mia.runner import AttackSession
+    from compliance_mia.runner.session import AttackSession
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,7 @@ def _tpr_1pct(head: Headline | None) -> Interval | None:
     return None
 
 
-def _note(
-    session: AttackSession, names: list[str], head: Headline | None, candidates: list[str]
-) -> str:
+def _note(session: AttackSession, names: list[str], head: Headline | None, candidates: list[str]) -> str:
     parts = []
     skipped = [n for n in candidates if n not in names]
     if skipped:
@@ -180,9 +178,7 @@ def measure_output_controls(
 
 
 def _recipe_error(index: int, recipe: TrainingRecipe, message: str) -> PolicyError:
-    return PolicyError(
-        Problem(f"{recipe.name}: {message}", field=f"controls.training_recipes[{index}]")
-    )
+    return PolicyError(Problem(f"{recipe.name}: {message}", field=f"controls.training_recipes[{index}]"))
 
 
 def _article(word: str) -> str:
@@ -197,8 +193,7 @@ def _check_recipe(index: int, recipe: TrainingRecipe, catalogue: Catalogue) -> N
         raise _recipe_error(
             index,
             recipe,
-            f"control '{recipe.control}' is not in the controls catalogue; use one of "
-            f"{', '.join(training)}",
+            f"control '{recipe.control}' is not in the controls catalogue; use one of {', '.join(training)}",
         ) from None
     if control.category != "training":
         raise _recipe_error(
@@ -223,8 +218,10 @@ def _fit_candidate(session: AttackSession, index: int, recipe: TrainingRecipe) -
         base = session.target.estimator_template()
         if base is None:
             raise _recipe_error(
-                index, recipe, "'params' changes a copy of the assessed model, but this target cannot be copied "
-                "(a black box); name an 'estimator' instead"
+                index,
+                recipe,
+                "'params' changes a copy of the assessed model, but this target cannot be copied "
+                "(a black box); name an 'estimator' instead",
             )
         chosen = dict(recipe.params or {})
         try:
@@ -235,17 +232,18 @@ def _fit_candidate(session: AttackSession, index: int, recipe: TrainingRecipe) -
         params = template.get_params()
     except Exception:  # noqa: BLE001 - estimators outside sklearn may not implement it fully
         params = {}
-    seeds = {k: int_seed(session.seed, "whatif-recipe", recipe.name, k) for k in params
-             if (k == "random_state" or k.endswith("__random_state")) and k not in chosen}
+    seeds = {
+        k: int_seed(session.seed, "whatif-recipe", recipe.name, k)
+        for k in params
+        if (k == "random_state" or k.endswith("__random_state")) and k not in chosen
+    }
     if seeds:
         template.set_params(**seeds)
     members = session.data.members
     try:
         fitted = clone(template).fit(members.X, members.y)
     except Exception as exc:  # noqa: BLE001 - any estimator error is the recipe's, reported to the analyst
-        raise _recipe_error(
-            index, recipe, f"the estimator could not be trained on the members ({exc})"
-        ) from None
+        raise _recipe_error(index, recipe, f"the estimator could not be trained on the members ({exc})") from None
     return fitted, clone(template)
 
 
@@ -308,11 +306,7 @@ def measure_training_recipes(
 # =================================================================== single
 def _rank(result: WhatIfResult) -> tuple[int, float]:
     residual = result.residual
-    level = (
-        residual.levels.index(residual.level)
-        if residual is not None and residual.level in residual.levels
-        else 99
-    )
+    level = residual.levels.index(residual.level) if residual is not None and residual.level in residual.levels else 99
     auc = result.auc.estimate if result.auc is not None and result.auc.estimate is not None else 1.0
     return level, auc
 
@@ -348,8 +342,7 @@ def whatif_one(
     except KeyError:
         measurable = [c.id for c in catalogue.controls if c.category in ("output", "training")]
         raise ComplianceMiaError(
-            f"unknown control '{control_id}'; controls that can be measured: "
-            f"{', '.join(measurable)}"
+            f"unknown control '{control_id}'; controls that can be measured: {', '.join(measurable)}"
         ) from None
     current = current or Exposure.from_spec(policy.exposure)
     if control.category == "output":
@@ -358,9 +351,7 @@ def whatif_one(
             for s in output_control_scenarios(
                 catalogue,
                 current,
-                noise_scale=noise_scale
-                if noise_scale is not None
-                else policy.controls.output_noise_scale,
+                noise_scale=noise_scale if noise_scale is not None else policy.controls.output_noise_scale,
                 seed=seed if seed is not None else policy.seed,
             )
             if s[0] == control_id
@@ -392,9 +383,7 @@ def whatif_one(
     others = [r for r in results if r is not best]
     if others:
         summary = "; ".join(
-            f"{r.label}: AUC {r.auc.estimate:.2f}"
-            if r.auc is not None and r.auc.estimate is not None
-            else r.label
+            f"{r.label}: AUC {r.auc.estimate:.2f}" if r.auc is not None and r.auc.estimate is not None else r.label
             for r in others
         )
         note = "; ".join(p for p in (best.note, f"other variants measured: {summary}") if p)
@@ -403,20 +392,14 @@ def whatif_one(
 
 
 # ================================================================= residual
-def residual_rating(
-    controls: Sequence[ControlRecommendation], rating: RiskRating
-) -> RiskRating | None:
+def residual_rating(controls: Sequence[ControlRecommendation], rating: RiskRating) -> RiskRating | None:
     """The rating after the recommended control whose measured what-if lowers it most.
 
     Controls are measured one at a time, never combined, so the residual is
     the best single measured control, not a sum of assumed effects. None
     when no recommended control was measured.
     """
-    measured = [
-        c
-        for c in controls
-        if not c.in_place and c.what_if is not None and c.what_if.residual is not None
-    ]
+    measured = [c for c in controls if not c.in_place and c.what_if is not None and c.what_if.residual is not None]
     if not measured:
         return None
     levels = list(rating.levels)
@@ -424,11 +407,7 @@ def residual_rating(
     def key(c: ControlRecommendation) -> tuple[int, float, int]:
         assert c.what_if is not None and c.what_if.residual is not None
         level = c.what_if.residual.level
-        auc = (
-            c.what_if.auc.estimate
-            if c.what_if.auc is not None and c.what_if.auc.estimate is not None
-            else 1.0
-        )
+        auc = c.what_if.auc.estimate if c.what_if.auc is not None and c.what_if.auc.estimate is not None else 1.0
         return (levels.index(level) if level in levels else len(levels), auc, c.priority)
 
     best = min(measured, key=key)
