@@ -169,7 +169,7 @@ def _with_overrides(
 
 
 def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
-    from compliance_mia.report import formatting as fmt
+    from compliance_mia import figures as fmt
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -184,9 +184,9 @@ def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
         strongest = assessment.attack(head.strongest_attack)
         table.add_row("Strongest attack", f"{strongest.title} ({strongest.name})")
         table.add_row("AUC", fmt.interval_score(head.auc))
-        for op in head.tpr_at_fpr:
-            if abs(op.fpr - 0.01) < 1e-12:
-                table.add_row("TPR at 1% FPR", fmt.operating_point(op, show_n=False))
+        point = fmt.point_at(head.tpr_at_fpr, 0.01)
+        if point is not None:
+            table.add_row("TPR at 1% FPR", fmt.operating_point(point, show_n=False))
         if head.epsilon is not None and head.epsilon.epsilon_lower is not None:
             table.add_row("Empirical ε ≥", f"{head.epsilon.epsilon_lower:.2f}")
     else:
@@ -205,9 +205,9 @@ def _check_gate(policy: Any, fail_on: str | None) -> None:
     if fail_on is None:
         return
     from compliance_mia.errors import InputError
-    from compliance_mia.risk import load_matrix
+    from compliance_mia.runner import gate_levels
 
-    levels = list(load_matrix(policy.risk.matrix).scale(policy.risk.scale).levels)
+    levels = gate_levels(policy)
     if fail_on == "appetite":
         if policy.risk.appetite is None:
             raise InputError("--fail-on appetite: the policy sets no risk.appetite")
@@ -277,7 +277,7 @@ def demo(
     report (PDF, HTML, JSON and twins) to OUT.
     """
     from compliance_mia.demo import build_demo_inputs
-    from compliance_mia.policy import load_policy
+    from compliance_mia.runner import load_policy
 
     out.print("Building the demo: 22,272 health-insurance survey records (Ecdat HI), random forest on 5,000.")
     inputs = build_demo_inputs(out_dir / "inputs")
@@ -307,7 +307,7 @@ def run(
     quiet: QuietOption = False,
 ) -> None:
     """Run the assessment a policy describes and write the report."""
-    from compliance_mia.policy import load_policy
+    from compliance_mia.runner import load_policy
 
     if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
         err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
@@ -323,7 +323,7 @@ def run(
 @_guard
 def validate(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")]) -> None:
     """Check a policy (fields, values, referenced files) without running anything."""
-    from compliance_mia.policy import load_policy
+    from compliance_mia.runner import load_policy
 
     policy = load_policy(policy_file)
     out.print(
@@ -375,7 +375,7 @@ def schema(
 @_guard
 def list_attacks() -> None:
     """List the attacks compliance-mia can run and what each needs."""
-    from compliance_mia.plan import describe_registry
+    from compliance_mia.runner import describe_registry
 
     table = Table(title="Membership inference attacks")
     for col in ("name", "title", "family", "needs", "reference models", "cost"):
@@ -395,15 +395,13 @@ def plan(
     ] = 2.0,
 ) -> None:
     """Before running: which attacks will run and why, and whether the data can support each figure."""
-    from compliance_mia.metrics import StatisticsSettings, records_needed
-    from compliance_mia.policy import load_policy
-    from compliance_mia.runner import preview
+    from compliance_mia.runner import load_policy, preview
 
     if lift <= 1:
         err.print("[bold red]error:[/] --lift must be above 1 (an attack better than guessing)")
         raise typer.Exit(EXIT_INPUT)
     policy = load_policy(policy_file, materialise_builtins=True)
-    view = preview(policy)
+    view = preview(policy, lift=lift)
     table = Table(title=f"Attack plan for {policy.system.name}")
     for col in ("attack", "runs", "about", "why"):
         table.add_column(col)
@@ -412,8 +410,7 @@ def plan(
         table.add_row(item.title, "yes" if item.selected else "no", seconds, item.reason)
     out.print(table)
 
-    settings = StatisticsSettings.from_policy(policy)
-    needs = records_needed(settings=settings, lift=lift, n_members=view.n_members, n_non_members=view.n_non_members)
+    needs = view.sample_size
     power = Table(
         title=f"Sample size: {view.n_members:,} members, {view.n_non_members:,} non-members "
         f"(goal: detect an attack flagging members {lift:g}× as often as non-members)"
@@ -441,9 +438,8 @@ def whatif(
     quiet: QuietOption = False,
 ) -> None:
     """Measure what one control would change: re-run the attacks under it and re-rate."""
-    from compliance_mia.policy import load_policy
-    from compliance_mia.report import formatting as fmt
-    from compliance_mia.runner import measure_control
+    from compliance_mia import figures as fmt
+    from compliance_mia.runner import load_policy, measure_control
 
     policy = load_policy(policy_file, materialise_builtins=True)
     with _progress(quiet) as progress:
@@ -455,7 +451,8 @@ def whatif(
     head = before.headline
     table.add_row("strongest attack", head.strongest_attack if head else "none", result.strongest_attack or "none")
     table.add_row("AUC", fmt.interval_score(head.auc if head else None), fmt.interval_score(result.auc))
-    now_tpr = next((op.tpr for op in (head.tpr_at_fpr if head else []) if abs(op.fpr - 0.01) < 1e-12), None)
+    now_point = fmt.point_at(head.tpr_at_fpr, 0.01) if head else None
+    now_tpr = now_point.tpr if now_point is not None else None
     table.add_row(
         "TPR at 1% FPR",
         fmt.interval_pct(now_tpr, show_n=False),
@@ -488,9 +485,9 @@ def diff(
 @_guard
 def cache_info(cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None) -> None:
     """Show where reference models are cached and how much space they take."""
-    from compliance_mia.reference import ReferenceCache
+    from compliance_mia.runner import cache_info as reference_cache_info
 
-    info = ReferenceCache(cache_dir).info()
+    info = reference_cache_info(cache_dir)
     out.print(f"{info['directory']}: {info['models']} cached model(s), {info['bytes'] / 1e6:.1f} MB")
 
 
@@ -498,9 +495,9 @@ def cache_info(cache_dir: Annotated[Path | None, typer.Option(help="Cache direct
 @_guard
 def cache_clear(cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None) -> None:
     """Delete cached reference models."""
-    from compliance_mia.reference import ReferenceCache
+    from compliance_mia.runner import clear_cache
 
-    removed = ReferenceCache(cache_dir).clear()
+    removed = clear_cache(cache_dir)
     out.print(f"removed {removed} cached model(s)")
 
 

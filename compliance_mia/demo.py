@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from compliance_mia import __version__
+from compliance_mia.cache import BUILTIN_EXAMPLE_SEED, builtin_inputs_dir
 from compliance_mia.seeding import int_seed, rng
 
 log = logging.getLogger(__name__)
 
-DEMO_SEED = 20240601
+DEMO_SEED = BUILTIN_EXAMPLE_SEED
 N_MEMBERS = 5_000
 N_NON_MEMBERS = 5_000
 ID_COLUMN = "record_id"
@@ -209,13 +209,6 @@ def build_demo_inputs(directory: Path, *, seed: int = DEMO_SEED) -> DemoInputs:
         non_members=directory / names["non_members"],
         population=directory / names["population"],
     )
-
-
-def builtin_inputs_dir(name: str = "health-insurance") -> Path:
-    """Cache directory holding the materialised built-in example ``name``."""
-    from compliance_mia.cache import default_cache_dir
-
-    return default_cache_dir() / "examples" / f"{name}-{__version__}-{DEMO_SEED}"
 
 
 def ensure_builtin_inputs(name: str = "health-insurance") -> DemoInputs:

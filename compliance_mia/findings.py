@@ -6,16 +6,14 @@ deployment makes leakage easier (configuration findings). Statistical
 findings (sample sizes, unmeasurable figures, slices) come from
 :mod:`compliance_mia.metrics`.
 
-"Demonstrated" has one meaning throughout: the lower confidence bound of a
-figure beats random guessing (AUC above 0.5, or TPR above the FPR at a
-measurable operating point). A point estimate alone never demonstrates
-leakage, and a figure not measurable at this sample size is not used.
+What "demonstrated" means, and how strongly a finding is graded, are read
+from the one vocabulary of :mod:`compliance_mia.risk.facts` and the
+thresholds of the risk matrix, never decided here.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from compliance_mia.assessment import (
     AttackOutcome,
@@ -25,107 +23,27 @@ from compliance_mia.assessment import (
     Interval,
     OperatingPoint,
 )
+from compliance_mia.figures import interval_score, operating_point, pct
+from compliance_mia.risk.facts import LeakageProfile, demonstrated, fine_scores_exposed, query_limited
+from compliance_mia.risk.grading import finding_grade
+from compliance_mia.risk.matrix import RiskMatrix
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "LeakageProfile",
-    "demonstrated",
-    "is_label_only",
-    "leakage_findings",
-    "leakage_profile",
-]
-
-_LABEL_SIGNALS = {"label", "arbitrary_queries"}
-
-
-def is_label_only(outcome: AttackOutcome) -> bool:
-    """Whether the attack read nothing but predicted labels (so output masking cannot stop it)."""
-    from compliance_mia.attacks.base import get_attack
-
-    try:
-        requires = {s.value for s in get_attack(outcome.name).spec.requires}
-    except KeyError:  # an attack from an older assessment or a plugin no longer installed
-        return outcome.family == "label-only"
-    return requires <= _LABEL_SIGNALS
-
-
-def demonstrated(auc: Interval | None, points: list[OperatingPoint]) -> bool:
-    """True when a lower confidence bound beats random guessing (AUC > 0.5 or TPR > FPR)."""
-    if auc is not None and auc.lower is not None and auc.lower > 0.5:
-        return True
-    for op in points:
-        if op.measurable and op.tpr.lower is not None and op.tpr.lower > op.fpr:
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class LeakageProfile:
-    """Which kinds of attack demonstrably succeeded."""
-
-    confidence: list[AttackOutcome] = field(
-        default_factory=list
-    )  #: score-reading attacks that leaked
-    label_only: list[AttackOutcome] = field(default_factory=list)  #: label-only attacks that leaked
-    label_only_ran: bool = False
-    ran: bool = False
-
-    @property
-    def any(self) -> bool:
-        return bool(self.confidence or self.label_only)
-
-
-def leakage_profile(outcomes: list[AttackOutcome]) -> LeakageProfile:
-    """Split the outcomes into score-reading and label-only attacks that demonstrably leaked."""
-    conf: list[AttackOutcome] = []
-    label: list[AttackOutcome] = []
-    label_ran = False
-    for outcome in outcomes:
-        lab = is_label_only(outcome)
-        label_ran = label_ran or lab
-        if demonstrated(outcome.metrics.auc, outcome.metrics.operating_points):
-            (label if lab else conf).append(outcome)
-    return LeakageProfile(
-        confidence=conf, label_only=label, label_only_ran=label_ran, ran=bool(outcomes)
-    )
+__all__ = ["leakage_findings"]
 
 
 # ------------------------------------------------------------------ wording
-def _pct(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    v = 100 * x
-    return f"{v:.1f}%" if v == 0 or abs(v) >= 1 else f"{v:.2f}%"
-
-
-def _ci(interval: Interval, pct: bool) -> str:
-    show = _pct if pct else (lambda v: "n/a" if v is None else f"{v:.2f}")
-    if interval.estimate is None:
-        return "not reported"
-    if interval.lower is None or interval.upper is None:
-        return show(interval.estimate)
-    conf = f"{round(100 * interval.confidence)}% CI"
-    lo = show(interval.lower).rstrip("%") if pct else show(interval.lower)
-    return f"{show(interval.estimate)} ({conf} {lo}–{show(interval.upper)})"
-
-
 def _points_text(points: list[OperatingPoint]) -> str:
-    parts = []
-    for op in points:
-        if op.measurable and op.tpr.estimate is not None:
-            parts.append(f"TPR at {_pct(op.fpr)} FPR = {_ci(op.tpr, True)}")
-        else:
-            need = (
-                f" (needs ≥ {op.non_members_needed:,} non-members)" if op.non_members_needed else ""
-            )
-            parts.append(f"TPR at {_pct(op.fpr)} FPR not measurable at this sample size{need}")
-    return "; ".join(parts)
+    return "; ".join(f"TPR at {pct(op.fpr)} FPR {_point_phrase(op)}" for op in points)
 
 
-def _figures(
-    auc: Interval, points: list[OperatingPoint], epsilon: float | None
-) -> dict[str, object]:
+def _point_phrase(op: OperatingPoint) -> str:
+    text = operating_point(op, show_n=False)
+    return text if text.startswith("not measurable") else f"= {text}"
+
+
+def _figures(auc: Interval, points: list[OperatingPoint], epsilon: float | None) -> dict[str, object]:
     figures: dict[str, object] = {
         "auc": auc.estimate,
         "auc_lower": auc.lower,
@@ -141,28 +59,7 @@ def _figures(
     return figures
 
 
-def _strength(auc: Interval, points: list[OperatingPoint]) -> str:
-    """Grade demonstrated leakage by the lower bounds the risk matrix also uses.
-
-    high: AUC lower bound ≥ 0.65 or TPR lower bound ≥ 3× the FPR (at ≤ 1% FPR);
-    medium: AUC lower bound ≥ 0.55 or TPR lower bound above twice the FPR;
-    low: better than guessing, but barely.
-    """
-    low_fpr = [op for op in points if op.measurable and op.tpr.lower is not None and op.fpr <= 0.01]
-    if (auc.lower is not None and auc.lower >= 0.65) or any(
-        op.tpr.lower >= 3 * op.fpr
-        for op in low_fpr  # type: ignore[operator]
-    ):
-        return "high"
-    if (auc.lower is not None and auc.lower >= 0.55) or any(
-        op.tpr.lower > 2 * op.fpr
-        for op in low_fpr  # type: ignore[operator]
-    ):
-        return "medium"
-    return "low"
-
-
-def _headline_finding(head: Headline) -> Finding:
+def _headline_finding(head: Headline, matrix: RiskMatrix) -> Finding:
     eps = head.epsilon.epsilon_lower if head.epsilon is not None else None
     figures = _figures(head.auc, head.tpr_at_fpr, eps)
     figures["strongest_attack"] = head.strongest_attack
@@ -177,11 +74,11 @@ def _headline_finding(head: Headline) -> Finding:
             id="LEAK-MEMBERSHIP",
             title="Training records can be told apart from unseen records",
             kind="leakage",
-            severity=_strength(head.auc, head.tpr_at_fpr),
+            severity=finding_grade(matrix, head.auc, head.tpr_at_fpr),
             detail=(
                 f"The strongest attack ({head.strongest_attack}) identifies whether a record was "
                 "used in training better than random guessing: "
-                f"AUC = {_ci(head.auc, False)}; {points}.{eps_text} "
+                f"AUC = {interval_score(head.auc, places=2)}; {points}.{eps_text} "
                 "Intervals account for choosing the strongest attack "
                 f"({head.selection_correction})."
             ),
@@ -194,7 +91,7 @@ def _headline_finding(head: Headline) -> Finding:
         severity="info",
         detail=(
             f"The strongest attack ({head.strongest_attack}) reached AUC = "
-            f"{_ci(head.auc, False)}; {points}. "
+            f"{interval_score(head.auc, places=2)}; {points}. "
             "The confidence intervals include random guessing. This bounds only the attacks that "
             "were run at this sample size; it is not proof that the model is anonymous."
         ),
@@ -207,6 +104,9 @@ def leakage_findings(
     headline: Headline | None,
     label_only_headline: Headline | None,
     exposure: ExposureSummary,
+    *,
+    profile: LeakageProfile,
+    matrix: RiskMatrix,
 ) -> list[Finding]:
     """Leakage and configuration findings from the measured outcomes and the exposure.
 
@@ -220,9 +120,12 @@ def leakage_findings(
         The strongest label-only attack, if any ran.
     exposure
         What the deployed model returns and to whom.
+    profile
+        Which attacks demonstrably leaked (:func:`compliance_mia.risk.facts.leakage_profile`).
+    matrix
+        The risk matrix whose ``finding_grades`` grade the leakage findings.
     """
     findings: list[Finding] = []
-    profile = leakage_profile(outcomes)
     if headline is None:
         findings.append(
             Finding(
@@ -238,7 +141,7 @@ def leakage_findings(
             )
         )
     else:
-        findings.append(_headline_finding(headline))
+        findings.append(_headline_finding(headline, matrix))
 
     if profile.label_only:
         head = label_only_headline
@@ -252,10 +155,10 @@ def leakage_findings(
                 id="LEAK-LABEL-ONLY",
                 title="Attacks that see only the predicted label also succeed",
                 kind="leakage",
-                severity=_strength(auc, points),
+                severity=finding_grade(matrix, auc, points),
                 detail=(
                     f"The label-only attack {name} does better than guessing: "
-                    f"AUC = {_ci(auc, False)}; {_points_text(points)}. Hiding, rounding or "
+                    f"AUC = {interval_score(auc, places=2)}; {_points_text(points)}. Hiding, rounding or "
                     "perturbing scores cannot stop it, because it needs only the predicted "
                     "label; reducing memorisation at training time (regularisation, "
                     "differential privacy) can."
@@ -287,11 +190,8 @@ def leakage_findings(
 
 def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[Finding]:
     out: list[Finding] = []
-    scores = exposure.outputs in ("probabilities", "logits", "top_k", "loss")
-    fine = scores and (exposure.rounding is None or exposure.rounding >= 2)
-    limited = exposure.query_limit is not None and any(
-        v is not None for v in exposure.query_limit.values()
-    )
+    fine = fine_scores_exposed(exposure.outputs, exposure.rounding)
+    limited = query_limited(exposure.query_limit)
     if exposure.outputs == "loss":
         out.append(
             Finding(

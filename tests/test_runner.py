@@ -11,8 +11,7 @@ import yaml
 from cases import write_small_case
 
 from compliance_mia.assessment import Assessment
-from compliance_mia.policy import load_policy
-from compliance_mia.runner import preview, run_assessment
+from compliance_mia.runner import load_policy, preview, run_assessment
 
 FIXED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from compliance_mia.assessment import (
-    AttackOutcome,
     ControlRecommendation,
     ExposureSummary,
     Headline,
@@ -36,7 +35,7 @@ from compliance_mia.assessment import (
 )
 from compliance_mia.controls.catalogue import SITUATIONS, Catalogue
 from compliance_mia.controls.restrictions import _current_exposure, already_satisfied, restricted_exposure
-from compliance_mia.findings import LeakageProfile, leakage_profile
+from compliance_mia.risk.facts import LeakageProfile, exposure_facts
 
 if TYPE_CHECKING:
     pass
@@ -51,26 +50,32 @@ def _upper_half(levels: list[str], level: str) -> bool:
 
 def situations(*, rating: RiskRating, profile: LeakageProfile, exposure: ExposureSummary) -> dict[str, bool]:
     """Which named situations hold (the vocabulary of ``recommend_when`` / ``in_place_when``)."""
-    scores = exposure.outputs in ("probabilities", "logits", "top_k", "loss")
-    limited = exposure.query_limit is not None and any(v is not None for v in exposure.query_limit.values())
+    facts = exposure_facts(
+        outputs=exposure.outputs,
+        rounding=exposure.rounding,
+        top_k=exposure.top_k,
+        access=exposure.access,
+        query_limit=exposure.query_limit,
+        monitored=exposure.monitored,
+    )
     out = {
         "always": True,
         "any_leakage": profile.any,
         "confidence_leakage": bool(profile.confidence),
         "label_only_leakage": bool(profile.label_only),
         "no_leakage_demonstrated": profile.ran and not profile.any,
-        "scores_exposed": scores,
-        "fine_scores_exposed": scores and (exposure.rounding is None or exposure.rounding >= 2),
+        "scores_exposed": facts["scores_exposed"],
+        "fine_scores_exposed": facts["fine_scores_exposed"],
         "loss_exposed": exposure.outputs == "loss",
-        "labels_only_exposed": exposure.outputs == "label",
+        "labels_only_exposed": facts["label_only_exposure"],
         "rounded": exposure.rounding is not None,
         "public_access": exposure.access == "public",
         "authenticated_access": exposure.access == "authenticated",
         "internal_access": exposure.access == "internal",
-        "rate_limited": limited,
-        "not_rate_limited": not limited,
-        "monitored": exposure.monitored,
-        "not_monitored": not exposure.monitored,
+        "rate_limited": facts["query_limited"],
+        "not_rate_limited": not facts["query_limited"],
+        "monitored": facts["monitored"],
+        "not_monitored": not facts["monitored"],
         "high_severity": _upper_half(rating.levels, rating.severity),
         "high_risk": _upper_half(rating.levels, rating.level),
         "above_appetite": rating.within_appetite is False,
@@ -136,7 +141,7 @@ def recommend(
     *,
     catalogue: Catalogue,
     rating: RiskRating,
-    outcomes: list[AttackOutcome],
+    profile: LeakageProfile,
     headline: Headline | None,
     exposure: ExposureSummary,
     regulations: list[str],
@@ -148,7 +153,6 @@ def recommend(
     authenticated) are listed after the recommendations with
     ``in_place=True``, as the existing measures a DPIA must describe.
     """
-    profile = leakage_profile(outcomes)
     sits = situations(rating=rating, profile=profile, exposure=exposure)
     mode = "label_only" if profile.label_only else ("confidence" if profile.any else "none")
     current = _current_exposure(exposure)

@@ -42,22 +42,13 @@ DataCategory = Literal[
     "location",
     "employment",
 ]
-Regulation = Literal[
-    "gdpr",
-    "uk_gdpr",
-    "hipaa",
-    "eu_ai_act",
-    "edpb_opinion_28_2024",
-    "owasp_ml_top10",
-    "owasp_ai_exchange",
-    "mitre_atlas",
-    "nist_ai_rmf",
-    "iso_27559",
-    "iso_42001",
-]
+#: A framework id of the controls catalogue (policies/controls.yaml ``frameworks``); which ids
+#: exist is data, checked against the catalogue when the policy is loaded for a run.
+Regulation = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 ReferenceMode = Literal["offline", "online", "both"]
 Backend = Literal["loky", "threading", "sequential", "dask", "ray"]
-RiskScale = Literal["cnil-4", "nist-5"]
+#: A scale of the risk matrix (policies/risk_matrix.yaml ``scales``), checked against it on load.
+RiskScale = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Decision = Literal["validated", "conditional", "refused"]
 ActionStatus = Literal["planned", "in-progress", "done", "accepted-risk", "rejected"]
 
@@ -77,7 +68,7 @@ def builtin_path(text: str) -> Path:
     Built-in example files are generated on first use (see compliance_mia.demo)
     rather than shipped, so they are resolved into the cache, not checked here.
     """
-    from compliance_mia.demo import builtin_inputs_dir
+    from compliance_mia.cache import builtin_inputs_dir
 
     name, _, file = text[len(BUILTIN_PREFIX) :].partition("/")
     if name != "health-insurance" or not file or "/" in file or file.startswith("."):
@@ -406,7 +397,10 @@ class StatisticsSpec(_Strict):
 class RiskSpec(_Strict):
     """How the rating is made and what residual risk is acceptable."""
 
-    scale: RiskScale = Field("cnil-4", description="cnil-4 (negligible…maximum) or nist-5 (very low…very high).")
+    scale: RiskScale = Field(
+        "cnil-4",
+        description="A scale of the risk matrix; shipped: cnil-4 (negligible…maximum) or nist-5 (very low…very high).",
+    )
     appetite: str | None = Field(
         None, description="Highest acceptable residual rating on the chosen scale, e.g. 'limited'."
     )
@@ -508,7 +502,11 @@ class Policy(_Strict):
     data: DataSpec
     exposure: ExposureSpec
     regulations: list[Regulation] = Field(
-        default_factory=lambda: ["gdpr"], min_length=1, description="Regulations and frameworks in scope."
+        default_factory=lambda: ["gdpr"],
+        min_length=1,
+        description="Regulations and frameworks in scope: ids of the controls catalogue's frameworks "
+        "(shipped: gdpr, uk_gdpr, hipaa, eu_ai_act, edpb_opinion_28_2024, owasp_ml_top10, owasp_ai_exchange, "
+        "mitre_atlas, nist_ai_rmf, iso_27559, iso_42001).",
     )
     seed: int = Field(0, ge=0, le=2**32 - 1, description="The one seed behind every random choice.")
     attacks: AttacksSpec = Field(default_factory=AttacksSpec)

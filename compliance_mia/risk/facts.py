@@ -1,14 +1,22 @@
-"""The facts every judgement reads: one vocabulary for risk rules, findings, controls and what-if."""
+"""The facts every judgement reads: one vocabulary for risk rules, findings, controls and what-if.
+
+A judgement ("scores are exposed", "leakage is demonstrated", "TPR at 1% FPR
+is 14.1%") is computed here once and read by every judge: the risk matrix's
+rules, the findings and their grades, the controls' situations and the
+what-if re-rating. Two judges can therefore never disagree on what a fact
+means. Thresholds are not facts: they live in ``policies/risk_matrix.yaml``.
+"""
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from compliance_mia.assessment import Headline, Interval, OperatingPoint
+from compliance_mia.assessment import AttackOutcome, Headline, Interval, OperatingPoint
 from compliance_mia.exposure import Exposure
+from compliance_mia.figures import interval_pct, interval_score, pct, point_at
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
 
 log = logging.getLogger(__name__)
@@ -78,7 +86,110 @@ FACTS: dict[str, FactSpec] = {
     "label_only_auc_lower": FactSpec("score", "label-only AUC, lower bound"),
     "label_only_auc_ci": FactSpec("display", "label-only AUC with its interval"),
     **_tpr_facts("label_only_tpr_1pct", "1%", "label-only "),
+    # the figures of the one attack a finding quotes (finding grades)
+    "low_fpr_lift_lower": FactSpec(
+        "number", "lower bound of TPR ÷ FPR at the measurable false-positive rates up to 1%"
+    ),
 }
+
+#: Scores with at least this many decimals are "fine-grained" (the definition of
+#: fine_scores_exposed, not a threshold of the rating).
+FINE_SCORE_DECIMALS = 2
+#: Outputs that carry a score an attack can read (loss included: p(true) = exp(−loss)).
+SCORE_OUTPUTS = frozenset({"probabilities", "logits", "top_k", "loss"})
+#: The false-positive rates up to which a TPR counts as "low-FPR" evidence.
+LOW_FPR = 0.01
+#: Signals an attack may read and still be "label-only" (output masking cannot stop it).
+LABEL_ONLY_SIGNALS = frozenset({"label", "arbitrary_queries"})
+
+
+# ========================================================== exposure facts
+def scores_exposed(outputs: str) -> bool:
+    """Whether the deployment returns a score an attack can read."""
+    return outputs in SCORE_OUTPUTS
+
+
+def fine_scores_exposed(outputs: str, rounding: int | None) -> bool:
+    """Whether the returned scores are fine-grained (unrounded, or at least two decimals)."""
+    return scores_exposed(outputs) and (rounding is None or rounding >= FINE_SCORE_DECIMALS)
+
+
+def query_limited(query_limit: Mapping[str, Any] | None) -> bool:
+    """Whether the deployment declares any per-caller query limit."""
+    return query_limit is not None and any(v is not None for v in query_limit.values())
+
+
+def exposure_facts(
+    *,
+    outputs: str,
+    rounding: int | None,
+    top_k: int | None,
+    access: str,
+    query_limit: Mapping[str, Any] | None,
+    monitored: bool,
+) -> dict[str, Any]:
+    """The exposure and access facts, from a policy's exposure or an Assessment's summary alike."""
+    return {
+        "outputs": outputs,
+        "access": access,
+        "rounding": rounding,
+        "top_k": top_k,
+        "query_limited": query_limited(query_limit),
+        "monitored": bool(monitored),
+        "scores_exposed": scores_exposed(outputs),
+        "fine_scores_exposed": fine_scores_exposed(outputs, rounding),
+        "label_only_exposure": outputs == "label",
+    }
+
+
+# ========================================================== leakage facts
+def demonstrated(auc: Interval | None, points: Sequence[OperatingPoint]) -> bool:
+    """True when a lower confidence bound beats random guessing (AUC > 0.5 or TPR > FPR).
+
+    "Demonstrated" has one meaning throughout: a point estimate alone never
+    demonstrates leakage, and a figure not measurable at this sample size is
+    not used.
+    """
+    if auc is not None and auc.lower is not None and auc.lower > 0.5:
+        return True
+    return any(op.measurable and op.tpr.lower is not None and op.tpr.lower > op.fpr for op in points)
+
+
+def is_label_only(requires: Collection[str]) -> bool:
+    """Whether an attack needing these signals reads nothing but predicted labels."""
+    return set(requires) <= LABEL_ONLY_SIGNALS
+
+
+@dataclass(frozen=True)
+class LeakageProfile:
+    """Which kinds of attack demonstrably succeeded."""
+
+    confidence: list[AttackOutcome] = field(default_factory=list)  #: score-reading attacks that leaked
+    label_only: list[AttackOutcome] = field(default_factory=list)  #: label-only attacks that leaked
+    label_only_ran: bool = False
+    ran: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.confidence or self.label_only)
+
+
+def leakage_profile(outcomes: Sequence[AttackOutcome], *, label_only: Collection[str]) -> LeakageProfile:
+    """Split ``outcomes`` into score-reading and label-only attacks that demonstrably leaked.
+
+    ``label_only`` names the attacks that read only labels (the runner knows
+    them from the registry; see :func:`is_label_only`).
+    """
+    conf: list[AttackOutcome] = []
+    label: list[AttackOutcome] = []
+    label_ran = False
+    for outcome in outcomes:
+        lab = outcome.name in label_only
+        label_ran = label_ran or lab
+        if demonstrated(outcome.metrics.auc, outcome.metrics.operating_points):
+            (label if lab else conf).append(outcome)
+    return LeakageProfile(confidence=conf, label_only=label, label_only_ran=label_ran, ran=bool(outcomes))
+
 
 
 # ================================================================ the inputs
@@ -134,66 +245,51 @@ class RiskInputs:
         )
 
 
-def _point(head: Headline | None, fpr: float) -> OperatingPoint | None:
-    if head is None:
-        return None
-    for op in head.tpr_at_fpr:
-        if math.isclose(op.fpr, fpr, rel_tol=1e-6, abs_tol=1e-12):
-            return op
-    return None
 
 
-def _pct(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    value = 100.0 * x
-    if value == 0 or abs(value) >= 1:
-        return f"{value:.1f}%"
-    return f"{value:.2f}%"
-
-
-def _num(x: float | None, digits: int = 2) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
-def _conf(interval: Interval) -> str:
-    return f"{round(100 * interval.confidence):d}% CI"
-
-
-def _interval_text(interval: Interval | None, fmt: str) -> str:
-    if interval is None or interval.estimate is None:
-        return "not reported"
-    show = _pct if fmt == "pct" else _num
-    if interval.lower is None or interval.upper is None:
-        return show(interval.estimate)
-    lo, hi = show(interval.lower), show(interval.upper)
-    if fmt == "pct":
-        lo = lo.rstrip("%")
-    return f"{show(interval.estimate)} ({_conf(interval)} {lo}–{hi})"
-
-
+# ================================================================ the values
 def _tpr_values(prefix: str, op: OperatingPoint | None, raw: dict[str, Any], shown: dict[str, str]) -> None:
-    if op is None:
-        raw.update(
-            {
-                prefix: None,
-                f"{prefix}_lower": None,
-                f"{prefix}_upper": None,
-                f"{prefix}_measurable": False,
-            }
-        )
-        shown[f"{prefix}_ci"] = "not reported"
-        return
-    usable = op.measurable and op.tpr.estimate is not None
+    usable = op is not None and op.measurable and op.tpr.estimate is not None
     raw[prefix] = op.tpr.estimate if usable else None
     raw[f"{prefix}_lower"] = op.tpr.lower if usable else None
     raw[f"{prefix}_upper"] = op.tpr.upper if usable else None
-    raw[f"{prefix}_measurable"] = bool(op.measurable)
-    if usable:
-        shown[f"{prefix}_ci"] = _interval_text(op.tpr, "pct")
+    raw[f"{prefix}_measurable"] = bool(op is not None and op.measurable)
+    if op is None:
+        shown[f"{prefix}_ci"] = "not reported"
+    elif usable:
+        shown[f"{prefix}_ci"] = interval_pct(op.tpr, show_n=False)
     else:
         need = f" (needs ≥ {op.non_members_needed:,} non-members)" if op.non_members_needed else ""
         shown[f"{prefix}_ci"] = f"not measurable at this sample size{need}"
+
+
+def _auc_text(interval: Interval | None) -> str:
+    if interval is None or interval.estimate is None:
+        return "not reported"
+    return interval_score(interval, places=2)
+
+
+def figure_facts(auc: Interval | None, points: Sequence[OperatingPoint], *, prefix: str = "") -> dict[str, Any]:
+    """The facts of one attack's figures (AUC and TPR at each reported FPR), as ``raw`` values.
+
+    Used for the headline (``prefix=""``), the strongest label-only attack
+    (``prefix="label_only_"``) and the attack a finding quotes.
+    """
+    raw: dict[str, Any] = {
+        f"{prefix}auc": auc.estimate if auc is not None else None,
+        f"{prefix}auc_lower": auc.lower if auc is not None else None,
+        f"{prefix}auc_upper": auc.upper if auc is not None else None,
+    }
+    shown: dict[str, str] = {}
+    for name, fpr in (("tpr_0_1pct", 0.001), ("tpr_1pct", 0.01), ("tpr_10pct", 0.1)):
+        _tpr_values(f"{prefix}{name}", point_at(points, fpr), raw, shown)
+    lifts = [
+        op.tpr.lower / op.fpr
+        for op in points
+        if op.measurable and op.tpr.lower is not None and op.fpr <= LOW_FPR + 1e-12
+    ]
+    raw[f"{prefix}low_fpr_lift_lower"] = max(lifts) if lifts else None
+    return raw
 
 
 def _describe_exposure(inputs: RiskInputs) -> str:
@@ -208,31 +304,28 @@ def fact_values(inputs: RiskInputs) -> tuple[dict[str, Any], dict[str, str]]:
     figure is unknown or not measurable); ``shown`` holds the phrase quoted
     in reasons, e.g. ``"4.2% (95% CI 3.1–5.6%)"``.
     """
-    scores = inputs.outputs in ("probabilities", "logits", "top_k", "loss")
     raw: dict[str, Any] = {
         "categories": sorted(set(inputs.categories)),
         "data_subjects": int(inputs.data_subjects),
         "membership_reveals_condition": bool(inputs.membership_reveals_condition),
-        "outputs": inputs.outputs,
-        "access": inputs.access,
-        "rounding": inputs.rounding,
-        "top_k": inputs.top_k,
-        "query_limited": bool(inputs.query_limited),
-        "monitored": bool(inputs.monitored),
-        "scores_exposed": scores,
-        "fine_scores_exposed": scores and (inputs.rounding is None or inputs.rounding >= 2),
-        "label_only_exposure": inputs.outputs == "label",
+        **exposure_facts(
+            outputs=inputs.outputs,
+            rounding=inputs.rounding,
+            top_k=inputs.top_k,
+            access=inputs.access,
+            query_limit={"any": 1} if inputs.query_limited else None,
+            monitored=inputs.monitored,
+        ),
     }
     shown: dict[str, str] = {"exposure_text": _describe_exposure(inputs)}
     head = inputs.headline
     raw["measured"] = head is not None
     raw["strongest_attack"] = head.strongest_attack if head is not None else None
-    raw["auc"] = head.auc.estimate if head is not None else None
-    raw["auc_lower"] = head.auc.lower if head is not None else None
-    raw["auc_upper"] = head.auc.upper if head is not None else None
-    shown["auc_ci"] = _interval_text(head.auc if head is not None else None, "num")
-    for prefix, fpr in (("tpr_0_1pct", 0.001), ("tpr_1pct", 0.01), ("tpr_10pct", 0.1)):
-        _tpr_values(prefix, _point(head, fpr), raw, shown)
+    shown["auc_ci"] = _auc_text(head.auc if head is not None else None)
+    figures = figure_facts(head.auc if head is not None else None, head.tpr_at_fpr if head is not None else [])
+    raw.update({k: v for k, v in figures.items() if k != "low_fpr_lift_lower"})
+    for name, fpr in (("tpr_0_1pct", 0.001), ("tpr_1pct", 0.01), ("tpr_10pct", 0.1)):
+        _tpr_values(name, point_at(head.tpr_at_fpr, fpr) if head is not None else None, {}, shown)
     eps = head.epsilon.epsilon_lower if head is not None and head.epsilon is not None else None
     raw["epsilon_lower"] = eps
 
@@ -241,16 +334,14 @@ def fact_values(inputs: RiskInputs) -> tuple[dict[str, Any], dict[str, str]]:
     raw["label_only_attack"] = lab.strongest_attack if lab is not None else None
     raw["label_only_auc"] = lab.auc.estimate if lab is not None else None
     raw["label_only_auc_lower"] = lab.auc.lower if lab is not None else None
-    shown["label_only_auc_ci"] = _interval_text(lab.auc if lab is not None else None, "num")
-    _tpr_values("label_only_tpr_1pct", _point(lab, 0.01), raw, shown)
+    shown["label_only_auc_ci"] = _auc_text(lab.auc if lab is not None else None)
+    _tpr_values("label_only_tpr_1pct", point_at(lab.tpr_at_fpr, 0.01) if lab is not None else None, raw, shown)
+    raw["low_fpr_lift_lower"] = figures["low_fpr_lift_lower"]
 
     for name, spec in FACTS.items():
-        if spec.kind == "display":
+        if spec.kind == "display" or name in shown:
             continue
-        value = raw.get(name)
-        if name in shown:
-            continue
-        shown[name] = _show(spec, value)
+        shown[name] = _show(spec, raw.get(name))
     if eps is None:
         shown["epsilon_lower"] = "none shown"
     return raw, shown
@@ -262,11 +353,9 @@ def _show(spec: FactSpec, value: Any) -> str:
     if spec.kind == "bool":
         return "yes" if value else "no"
     if spec.kind == "proportion":
-        return _pct(float(value))
-    if spec.kind == "score":
-        return _num(float(value))
-    if spec.kind == "number":
-        return _num(float(value))
+        return pct(float(value))
+    if spec.kind in ("score", "number"):
+        return f"{float(value):.2f}"
     if spec.kind == "count":
         return f"{int(value):,}"
     if spec.kind == "categories":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from compliance_mia.errors import CatalogueError, PolicyError, Problem
 from compliance_mia.policy.schema import DataCategory
-from compliance_mia.risk.rules import Adjustment, Rule, _Strict
+from compliance_mia.risk.rules import Adjustment, Condition, Rule, _Strict
 from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,14 @@ class ScaleSpec(_Strict):
         return self
 
 
+class GradeRule(_Strict):
+    """First-match rule grading how strongly a leakage finding is worded, from its attack's figures."""
+
+    grade: Literal["high", "medium", "low"] = Field(description="Grade of the finding.")
+    when: Condition | None = Field(None, description="Condition on the figures; omit on the last rule.")
+    because: str = ""
+
+
 class MatrixSpec(_Strict):
     """The risk matrix file."""
 
@@ -61,6 +69,11 @@ class MatrixSpec(_Strict):
     severity: list[Rule] = Field(min_length=1)
     likelihood: list[Rule] = Field(min_length=1)
     adjustments: list[Adjustment] = Field(default_factory=list)
+    finding_grades: list[GradeRule] = Field(
+        min_length=1,
+        description="How strongly a leakage finding is graded (high, medium, low) from the figures of "
+        "the attack it quotes; first match wins, the last rule has no 'when'.",
+    )
 
     @field_validator("version", mode="before")
     @classmethod
@@ -162,6 +175,16 @@ def _semantic_problems(spec: MatrixSpec, doc: LocatedYaml) -> list[Problem]:
         if adj.id in seen:
             add(f"rule id '{adj.id}' is already used at {seen[adj.id]}", "adjustments", i, "id")
         seen.setdefault(adj.id, f"adjustments[{i}]")
+    grades = spec.finding_grades
+    for i, grade in enumerate(grades):
+        if grade.when is None and i != len(grades) - 1:
+            add("only the last finding grade may omit 'when' (grades after it could never apply)", "finding_grades", i)
+    if grades and grades[-1].when is not None:
+        add(
+            "the last finding grade must have no 'when', so every finding gets a grade",
+            "finding_grades",
+            len(grades) - 1,
+        )
     missing = [c for c in get_args(DataCategory) if c not in covered_categories(spec)]
     if missing:
         add(

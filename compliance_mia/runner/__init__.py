@@ -14,6 +14,8 @@ renderers.
 """
 
 from compliance_mia.runner.assemble import measure_control, run_assessment
+from compliance_mia.runner.maintenance import cache_info, clear_cache, describe_registry
+from compliance_mia.runner.policy_checks import gate_levels, load_policy
 from compliance_mia.runner.preparation import PlanPreview, Prepared, prepare, preview
 from compliance_mia.runner.session import AttackSession, NullProgress, Progress
 
@@ -23,6 +25,11 @@ __all__ = [
     "PlanPreview",
     "Prepared",
     "Progress",
+    "cache_info",
+    "clear_cache",
+    "describe_registry",
+    "gate_levels",
+    "load_policy",
     "measure_control",
     "prepare",
     "preview",

@@ -163,6 +163,7 @@ def run_assessment(
         head = session.headline(outcomes)
         main_scores = dict(session.scores)
         label_head = session.label_only_headline(outcomes)
+        profile = session.leakage_profile(outcomes)
         acc_members, acc_non_members = session.accuracy()
 
         progress.stage("Measuring slices and per-record risk")
@@ -207,7 +208,7 @@ def run_assessment(
         controls = recommend(
             catalogue=catalogue,
             rating=rating,
-            outcomes=outcomes,
+            profile=profile,
             headline=head,
             exposure=exposure_summary,
             regulations=list(policy.regulations),
@@ -216,7 +217,9 @@ def run_assessment(
         residual = residual_rating(controls, rating)
 
         findings: list[Finding] = []
-        findings.extend(leakage_findings(outcomes, head, label_head, exposure_summary))
+        findings.extend(
+            leakage_findings(outcomes, head, label_head, exposure_summary, profile=profile, matrix=rate_fn.matrix)
+        )
         findings.extend(
             statistics_findings(
                 outcomes=outcomes,

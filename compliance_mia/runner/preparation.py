@@ -16,7 +16,9 @@ from compliance_mia.attacks.base import get_attack
 from compliance_mia.data import AuditData, load_audit_data
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import (
+    SampleSizePlan,
     StatisticsSettings,
+    records_needed,
 )
 from compliance_mia.plan import make_plan
 from compliance_mia.policy.schema import Policy
@@ -124,10 +126,16 @@ class PlanPreview:
     n_non_members: int
     n_population: int
     notes: list[str]
+    #: members and non-members needed per FPR level for the goal (``lift``) asked
+    sample_size: SampleSizePlan | None = None
 
 
-def preview(policy: Policy) -> PlanPreview:
-    """The attack plan and sample sizes for ``policy``, without querying the model."""
+def preview(policy: Policy, *, lift: float = 2.0) -> PlanPreview:
+    """The attack plan and sample sizes for ``policy``, without querying the model.
+
+    ``lift`` is the goal of the sample-size plan: detect an attack that flags
+    members this many times as often as non-members.
+    """
     prepared = prepare(policy)
     prepared.target.close()
     data = prepared.data
@@ -140,6 +148,12 @@ def preview(policy: Policy) -> PlanPreview:
         n_non_members=len(data.non_members),
         n_population=len(data.population) if data.population is not None else 0,
         notes=notes,
+        sample_size=records_needed(
+            settings=prepared.settings,
+            lift=lift,
+            n_members=len(data.members),
+            n_non_members=len(data.non_members),
+        ),
     )
 
 

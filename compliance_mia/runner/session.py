@@ -35,6 +35,7 @@ from compliance_mia.metrics import (
 from compliance_mia.policy.schema import Policy
 from compliance_mia.querymemo import OutputMemo
 from compliance_mia.reference import ReferenceSet, build_reference_set
+from compliance_mia.risk.facts import LeakageProfile, is_label_only, leakage_profile
 from compliance_mia.targets import RawOutputs, Target, class_index
 
 log = logging.getLogger(__name__)
@@ -299,11 +300,18 @@ class AttackSession:
         scores = {o.name: self.scores[o.name] for o in outcomes}
         return headline(outcomes, scores, self.is_member, settings=self.settings, seed=self.seed)
 
+    def label_only_names(self, outcomes: list[AttackOutcome]) -> frozenset[str]:
+        """Names of the attacks among ``outcomes`` that read only predicted labels (from the registry)."""
+        return frozenset(o.name for o in outcomes if is_label_only({s.value for s in get_attack(o.name).spec.requires}))
+
+    def leakage_profile(self, outcomes: list[AttackOutcome]) -> LeakageProfile:
+        """Which of ``outcomes`` demonstrably leaked, split into score-reading and label-only attacks."""
+        return leakage_profile(outcomes, label_only=self.label_only_names(outcomes))
+
     def label_only_headline(self, outcomes: list[AttackOutcome]) -> Headline | None:
         """The strongest of the attacks that read only labels (output masking cannot stop them)."""
-        from compliance_mia.findings import is_label_only
-
-        return self.headline([o for o in outcomes if is_label_only(o)])
+        names = self.label_only_names(outcomes)
+        return self.headline([o for o in outcomes if o.name in names])
 
     def accuracy(self) -> tuple[float | None, float | None]:
         """Accuracy of the target on members and on non-members (utility and overfitting gap)."""

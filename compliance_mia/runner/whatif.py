@@ -41,6 +41,7 @@ from compliance_mia.controls import (
 )
 from compliance_mia.errors import ComplianceMiaError, PolicyError, Problem
 from compliance_mia.exposure import Exposure
+from compliance_mia.figures import point_at
 from compliance_mia.seeding import int_seed
 
 if TYPE_CHECKING:
@@ -96,12 +97,8 @@ def output_control_scenarios(
 
 # ================================================================ measuring
 def _tpr_1pct(head: Headline | None) -> Interval | None:
-    if head is None:
-        return None
-    for op in head.tpr_at_fpr:
-        if abs(op.fpr - 0.01) < 1e-9:
-            return op.tpr if op.measurable else None
-    return None
+    point = point_at(head.tpr_at_fpr, 0.01) if head is not None else None
+    return point.tpr if point is not None and point.measurable else None
 
 
 def _note(session: AttackSession, names: list[str], head: Headline | None, candidates: list[str]) -> str:

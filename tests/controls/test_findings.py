@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from compliance_mia.findings import demonstrated, is_label_only, leakage_findings, leakage_profile
+from compliance_mia import findings as _findings
+from compliance_mia.risk import load_matrix
+from compliance_mia.risk.facts import demonstrated, is_label_only, leakage_profile
+
+MATRIX = load_matrix()
+
+
+def _label_only(outcomes):
+    return {o.name for o in outcomes if o.family == "label-only"}
+
+
+def leakage_findings(outcomes, head, label_head, exposure):
+    """The module's function with the shipped matrix and the fixtures' label-only attacks."""
+    profile = leakage_profile(outcomes, label_only=_label_only(outcomes))
+    return _findings.leakage_findings(outcomes, head, label_head, exposure, profile=profile, matrix=MATRIX)
 
 
 def _ids(findings):
     return [f.id for f in findings]
 
 
-def test_label_only_attacks_are_recognised_from_the_registry(make_outcome):
-    assert is_label_only(make_outcome("gap", (0.5, 0.4, 0.6), family="label-only"))
-    assert is_label_only(make_outcome("label-robustness", (0.5, 0.4, 0.6), family="label-only"))
-    assert not is_label_only(make_outcome("loss", (0.5, 0.4, 0.6)))
-    assert is_label_only(make_outcome("retired-attack", (0.5, 0.4, 0.6), family="label-only"))
+def test_label_only_attacks_are_those_reading_only_labels():
+    from compliance_mia.attacks import registry
+
+    label_only = {n for n, cls in registry().items() if is_label_only({s.value for s in cls.spec.requires})}
+    assert {"gap", "label-robustness", "label-robustness-calibrated"} <= label_only
+    assert not {"loss", "rmia-offline", "lira-online"} & label_only
 
 
 def test_demonstrated_needs_a_lower_bound_above_guessing(make_outcome):
@@ -39,7 +54,7 @@ def test_strong_leakage_through_scores(make_outcome, make_headline, make_exposur
     assert "AUC = 0.72 (95% CI 0.68–0.76)" in head.detail
     assert head.figures["auc_lower"] == 0.68 and head.figures["strongest_attack"] == "loss"
     assert findings[2].severity == "high"  # public scores with demonstrated leakage
-    assert leakage_profile([loss, gap]).confidence == [loss]
+    assert leakage_profile([loss, gap], label_only={"gap"}).confidence == [loss]
 
 
 def test_label_only_leakage_names_the_attack_that_showed_it(

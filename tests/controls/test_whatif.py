@@ -14,10 +14,10 @@ from compliance_mia.data import load_audit_data
 from compliance_mia.errors import ComplianceMiaError, PolicyError
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import StatisticsSettings
-from compliance_mia.policy import load_policy
 from compliance_mia.policy.schema import AttacksSpec, ControlsSpec, EstimatorSpec, TrainingRecipe
 from compliance_mia.risk import RiskInputs, load_matrix, rate
-from compliance_mia.runner import AttackSession
+from compliance_mia.risk.facts import leakage_profile
+from compliance_mia.runner import AttackSession, load_policy
 from compliance_mia.runner.whatif import (
     measure_output_controls,
     measure_training_recipes,
@@ -38,6 +38,11 @@ REGULARISED = TrainingRecipe(
         }
     ),
 )
+
+
+def _profile(outcomes):
+    """Leakage profile with the registry's label-only attacks (family label-only in these fixtures)."""
+    return leakage_profile(outcomes, label_only={o.name for o in outcomes if o.family == "label-only"})
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +246,7 @@ def test_residual_rating_is_the_best_measured_recommended_control(
     recs = recommend(
         catalogue=catalogue,
         rating=before,
-        outcomes=outcomes,
+        profile=_profile(outcomes),
         headline=head,
         exposure=ExposureSummary(
             outputs="probabilities", access="public", description="probabilities"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from compliance_mia.errors import PolicyError
-from compliance_mia.policy import load_policy, policy_json_schema
+from compliance_mia.policy import policy_json_schema
+from compliance_mia.runner import load_policy
 
 VALID = """\
 system:

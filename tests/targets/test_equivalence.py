@@ -22,8 +22,8 @@ from sklearn.metrics import roc_auc_score
 from compliance_mia.attacks.base import AttackContext, get_attack
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import StatisticsSettings, evaluate_attack
-from compliance_mia.policy import load_policy
 from compliance_mia.policy.schema import AttacksSpec
+from compliance_mia.runner import load_policy
 from compliance_mia.targets import class_index, open_target
 from compliance_mia.targets.sklearn import SklearnTarget
 

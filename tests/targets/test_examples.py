@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compliance_mia.policy import load_policy
+from compliance_mia.runner import load_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "policies" / "examples"

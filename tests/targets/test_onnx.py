@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 from compliance_mia.errors import TargetError  # noqa: E402
-from compliance_mia.policy import load_policy  # noqa: E402
+from compliance_mia.runner import load_policy  # noqa: E402
 from compliance_mia.targets import open_target  # noqa: E402
 from compliance_mia.targets.onnx import OnnxTarget  # noqa: E402
 

@@ -8,8 +8,8 @@ import pytest
 
 from compliance_mia.errors import DataError, TargetError
 from compliance_mia.exposure import Exposure, Signal
-from compliance_mia.policy import load_policy
 from compliance_mia.policy.schema import PredictionsSpec
+from compliance_mia.runner import load_policy
 from compliance_mia.targets import open_target
 from compliance_mia.targets.predictions import PredictionsTarget
 

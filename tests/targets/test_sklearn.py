@@ -21,8 +21,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from compliance_mia.errors import PolicyError, TargetError, UnsafeModelError
-from compliance_mia.policy import load_policy
 from compliance_mia.policy.schema import ModelSpec
+from compliance_mia.runner import load_policy
 from compliance_mia.targets import open_target
 from compliance_mia.targets.sklearn import SklearnTarget, load_pickle, load_skops, untrusted_types
 
