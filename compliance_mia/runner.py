@@ -216,32 +216,28 @@ class AttackSession:
         return audit, population
 
     def context(self, exposure: Exposure, exposed: tuple[Outputs, Outputs | None] | None = None) -> AttackContext:
-        """A fresh context for one attack; ``exposed`` re-uses outputs already reduced for this exposure."""
-        n_classes = len(self.classes)
-        target_outputs, population_outputs = exposed if exposed is not None else self.exposed_outputs(exposure)
+        """A fresh context for one attack (the exposure is applied by :meth:`AttackContext.build`).
 
+        ``exposed`` is no longer read: the context reduces the raw outputs itself,
+        so that no caller can hand an attack outputs the exposure did not produce.
+        """
         query = None
         if self.target.accepts_arbitrary_inputs:
 
-            def query(X: pd.DataFrame, y_index: np.ndarray | None = None) -> Outputs:
-                raw = self.memo.get("target", X, lambda: self.target.raw_outputs(X))
-                return exposure.apply(raw, y_index, n_classes=n_classes)
+            def query(X: pd.DataFrame) -> RawOutputs:
+                return self.memo.get("target", X, lambda: self.target.raw_outputs(X))
 
-        return AttackContext(
-            seed=self.seed,
+        return AttackContext.build(
             classes=self.classes,
             exposure=exposure,
-            signals=self.signals(exposure),
-            audit_ids=self.audit.ids,
-            audit_X=self.audit.X,
-            y_index=self.y_index,
-            target=target_outputs,
-            population_X=self.population.X if self.population is not None else None,
-            population_y_index=self.population_y_index,
-            population_target=population_outputs,
-            query_target=query,
-            references=self.references,
+            seed=self.seed,
             settings=self.policy.attacks,
+            audit=self.audit,
+            target=self.raw_audit,
+            population=self.population,
+            population_target=self.raw_population,
+            query=query,
+            references=self.references,
         )
 
     def run(
