@@ -167,8 +167,6 @@ def run_ours(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, count: int,
         proba = np.asarray(model.predict_proba(data), dtype=float)
         return RawOutputs(probabilities=proba, labels=proba.argmax(axis=1))
 
-    y_index = class_index(classes, audit.y)
-    y_pop = class_index(classes, population.y)
     built: dict[str, object] = {}
     training: dict[str, float] = {}
 
@@ -191,21 +189,17 @@ def run_ours(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, count: int,
             training[mode] = time.perf_counter() - start
         return built[mode]
 
-    ctx = AttackContext(
-        seed=seed,
+    ctx = AttackContext.build(
         classes=classes,
         exposure=exposure,
-        signals=exposure.signals(len(classes)),
-        audit_ids=audit.ids,
-        audit_X=audit.X,
-        y_index=y_index,
-        target=exposure.apply(raw(audit.X), y_index),
-        population_X=population.X,
-        population_y_index=y_pop,
-        population_target=exposure.apply(raw(population.X), y_pop),
-        query_target=lambda data, y_q=None: exposure.apply(raw(data), y_q),
-        references=references,
+        seed=seed,
         settings=AttacksSpec(),
+        audit=audit,
+        target=raw(audit.X),
+        population=population,
+        population_target=raw(population.X),
+        query=raw,
+        references=references,
     )
     is_member = np.r_[np.ones(len(split.members), bool), np.zeros(len(split.non_members), bool)]
     rows = []

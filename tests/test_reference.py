@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
+import logging
 import sys
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from compliance_mia.errors import PolicyError
 from compliance_mia.exposure import Exposure
 from compliance_mia.policy.schema import EstimatorSpec
 from compliance_mia.reference import (
+    ExposedReferences,
     ReferenceCache,
     ReferenceModelError,
     aligned_probabilities,
@@ -110,14 +114,34 @@ def test_offline_and_online_membership(records):
 
 def test_outputs_pass_through_the_exposure(records):
     refs = _build(records)
-    audit, _ = records
+    audit, population = records
     y = (audit.y == "yes").astype(int)
-    rounded = refs.audit_outputs(0, Exposure(outputs="probabilities", rounding=1), y)
-    np.testing.assert_array_equal(rounded.scores, np.round(refs.audit_raw[0], 1))
-    labels = refs.population_outputs(1, Exposure(outputs="label"), y[:0])
+    y_pop = (population.y == "yes").astype(int)
+    rounded = ExposedReferences(refs, Exposure(outputs="probabilities", rounding=1), y, y_pop)
+    np.testing.assert_array_equal(rounded.audit_outputs(0).scores, np.round(refs.audit_raw[0], 1))
+    labels = ExposedReferences(refs, Exposure(outputs="label"), y, y_pop).population_outputs(1)
     assert labels.scores is None and labels.labels is not None
-    queried = refs.query(0, audit.X.iloc[:5], Exposure(outputs="probabilities"))
-    np.testing.assert_allclose(queried.scores, refs.audit_raw[0, :5])
+    np.testing.assert_array_equal(labels.labels, refs.population_raw[1].argmax(axis=1))
+    full = ExposedReferences(refs, Exposure(outputs="probabilities"), y, y_pop)
+    np.testing.assert_allclose(full.query(0, audit.X.iloc[:5]).scores, refs.audit_raw[0, :5])
+    loss = ExposedReferences(refs, Exposure(outputs="loss"), y, y_pop).audit_outputs(2)
+    assert loss.scores is None and loss.labels is None and loss.loss is not None
+
+
+def test_the_exposed_view_offers_no_raw_outputs_or_models(records):
+    refs = _build(records)
+    audit, population = records
+    view = ExposedReferences(refs, Exposure(outputs="label"), np.zeros(len(audit), int), None)
+    public = {name for name in dir(view) if not name.startswith("_")}
+    assert public == {
+        "count", "mode", "audit_in", "population_in",
+        "audit_outputs", "population_outputs", "query",
+    }
+    assert (view.count, view.mode) == (4, "offline")
+    with pytest.raises(ValueError):
+        view.audit_in[0, 0] = True  # the attacker's record of what she trained on is read-only
+    with pytest.raises(AttributeError):
+        view.models = refs.models  # no room for more
 
 
 @pytest.mark.parametrize(
@@ -204,6 +228,55 @@ def test_a_tampered_or_foreign_cache_file_is_a_miss(records, tmp_path):
     again = _build(records, cache_dir=tmp_path, use_cache=True, count=2)
     assert (again.trained, again.cache_hits) == (1, 1)
     np.testing.assert_array_equal(again.audit_raw, first.audit_raw)
+
+
+def test_cache_writes_a_manifest_beside_each_model(records, tmp_path):
+    _build(records, cache_dir=tmp_path, use_cache=True, count=1)
+    (model_file,) = (tmp_path / "reference-models").rglob("*.skops")
+    manifest = json.loads(model_file.with_suffix(".json").read_text())
+    assert manifest["key"] == model_file.stem
+    assert manifest["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
+    assert ReferenceCache.key_of(manifest["payload"]) == model_file.stem
+    assert {"data", "estimator", "seed", "versions"} <= set(manifest["payload"])
+
+
+def test_a_cached_model_replaced_by_another_valid_model_is_detected_and_retrained(
+    records, tmp_path, caplog
+):
+    """Issue 12: a file swapped for another valid skops model (other data) must not be used."""
+    import skops.io as sio
+
+    clean = _build(records, count=2)
+    _build(records, cache_dir=tmp_path, use_cache=True, count=2)
+    files = sorted((tmp_path / "reference-models").rglob("*.skops"))
+    audit, population = records
+    impostor = _pipeline().fit(audit.X, audit.y)  # valid, trusted, trained on the audit records
+    sio.dump(impostor, files[0])
+    with caplog.at_level(logging.WARNING, logger="compliance_mia.reference.cache"):
+        again = _build(records, cache_dir=tmp_path, use_cache=True, count=2)
+    assert (again.trained, again.cache_hits) == (1, 1)
+    assert any("replaced or modified" in r.getMessage() for r in caplog.records)
+    np.testing.assert_array_equal(again.audit_raw, clean.audit_raw)
+    np.testing.assert_array_equal(again.population_raw, clean.population_raw)
+    # the retrained model overwrote the impostor and verifies again
+    caplog.clear()
+    third = _build(records, cache_dir=tmp_path, use_cache=True, count=2)
+    assert third.cache_hits == 2 and not caplog.records
+    np.testing.assert_array_equal(third.audit_raw, clean.audit_raw)
+
+
+def test_a_manifest_for_another_model_or_none_is_a_miss(records, tmp_path, caplog):
+    _build(records, cache_dir=tmp_path, use_cache=True, count=2)
+    manifests = sorted((tmp_path / "reference-models").rglob("*.json"))
+    edited = json.loads(manifests[0].read_text())
+    edited["payload"]["seed"] += 1  # describes a model trained with another seed
+    manifests[0].write_text(json.dumps(edited))
+    manifests[1].unlink()  # an entry from before manifests existed
+    with caplog.at_level(logging.WARNING, logger="compliance_mia.reference.cache"):
+        again = _build(records, cache_dir=tmp_path, use_cache=True, count=2)
+    assert (again.trained, again.cache_hits) == (2, 0)
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "describes another model" in messages and "no readable manifest" in messages
 
 
 def test_estimator_from_spec():

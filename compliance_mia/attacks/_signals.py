@@ -10,9 +10,12 @@ parameter reported with the attack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from compliance_mia.exposure import Exposure, Outputs
+from compliance_mia.exposure import Outputs
+from compliance_mia.reference import ExposedReferences
 
 #: probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before logit scaling
 PROB_CLIP = 1e-7
@@ -75,17 +78,20 @@ def modified_entropy(
 
 
 def reference_matrix(
-    references, exposure: Exposure, y_index: np.ndarray, signal, *, on: str = "audit"
+    references: ExposedReferences,
+    y_index: np.ndarray,
+    signal: Callable[[Outputs, np.ndarray], np.ndarray],
+    *,
+    on: str = "audit",
 ) -> np.ndarray:
     """``signal(outputs, y_index)`` for every reference model, shape (K, n).
 
-    The reference models' outputs pass through the deployed exposure first:
-    the attacker mimics the API she attacks.
+    ``references`` already shows each model through the deployed exposure
+    (the attacker mimics the API she attacks); ``y_index`` are the true-class
+    positions of the records ``on`` names ("audit" or "population").
     """
     getter = references.audit_outputs if on == "audit" else references.population_outputs
-    return np.stack(
-        [signal(getter(k, exposure, y_index), y_index) for k in range(references.count)]
-    )
+    return np.stack([signal(getter(k), y_index) for k in range(references.count)])
 
 
 def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

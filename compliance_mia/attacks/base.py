@@ -6,9 +6,15 @@ whether it needs reference models, and a rough cost, so the planner can decide
 without running it. :meth:`Attack.run` receives an :class:`AttackContext`
 holding only what an outside attacker with the declared exposure would have
 (exposed target outputs, the attacker's background data, reference models it
-trained itself) and returns one score per audit record, higher meaning "more
-likely a member". Attacks never see membership labels of the audit records,
-never write files and know nothing about reports.
+trained itself, seen through the same exposure) and returns one score per
+audit record, higher meaning "more likely a member". Attacks never see
+membership labels of the audit records, never write files and know nothing
+about reports.
+
+Contexts are made by :meth:`AttackContext.build` from *raw* outputs: it is
+the one place that reduces the target's outputs, its answers to new queries
+and the reference models' outputs to the exposure, so the runner, the tests
+and the benchmarks cannot assemble a context that shows an attack more.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ import numpy as np
 import pandas as pd
 
 from compliance_mia.exposure import Exposure, Outputs, Signal
+from compliance_mia.reference.exposed import ExposedReferences
+from compliance_mia.targets.base import RawOutputs, class_index
 
 if TYPE_CHECKING:
+    from compliance_mia.data import RecordSet
     from compliance_mia.policy.schema import AttacksSpec
     from compliance_mia.reference import ReferenceSet
 
@@ -62,7 +71,12 @@ class AttackContext:
     background data with ``population_target`` the deployed model's exposed
     outputs on it. ``query_target`` sends new inputs (None when the target
     only offers fixed predictions). ``references(mode)`` trains or returns
-    the attacker's reference models for that mode.
+    the attacker's reference models for that mode, as an
+    :class:`~compliance_mia.reference.ExposedReferences` view (outputs only
+    through ``exposure``).
+
+    Build contexts with :meth:`build`, which applies the exposure itself;
+    the constructor takes outputs as given.
     """
 
     seed: int
@@ -77,10 +91,99 @@ class AttackContext:
     population_y_index: np.ndarray | None
     population_target: Outputs | None
     query_target: Callable[[pd.DataFrame], Outputs] | None
-    references: Callable[[str], ReferenceSet] | None
+    references: Callable[[str], ExposedReferences] | None
     settings: AttacksSpec
     queries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        classes: np.ndarray,
+        exposure: Exposure,
+        seed: int,
+        settings: AttacksSpec,
+        audit: RecordSet,
+        target: RawOutputs | None = None,
+        population: RecordSet | None = None,
+        population_target: RawOutputs | None = None,
+        query: Callable[[pd.DataFrame], RawOutputs] | None = None,
+        references: Callable[[str], ReferenceSet] | None = None,
+    ) -> AttackContext:
+        """The context an attacker with ``exposure`` has, from the target's *raw* outputs.
+
+        Parameters
+        ----------
+        classes : the target's classes (output columns are aligned to them).
+        exposure : what the deployed model reveals; applied here to the
+            target's outputs, to its answers to ``query`` and to every output
+            of the reference models, so no caller can forget it.
+        seed : the assessment seed (attacks derive their streams from it).
+        settings : the policy's attack settings.
+        audit : the records to score (ids, features, true labels).
+        target : the target's raw outputs on ``audit``; None to obtain them
+            from ``query``.
+        population, population_target : the attacker's background records
+            and the target's raw outputs on them (computed with ``query``
+            when omitted and ``query`` is given).
+        query : raw outputs of the target on new inputs; None when the target
+            only offers fixed predictions (then attacks that perturb inputs
+            cannot run: the exposure's signals say so).
+        references : the attacker's reference models per mode (trained on
+            first call, memoized by the caller); attacks receive them as
+            :class:`~compliance_mia.reference.ExposedReferences`.
+
+        Returns
+        -------
+        AttackContext
+        """
+        classes = np.asarray(classes)
+        n_classes = len(classes)
+        if target is None:
+            if query is None:
+                raise ValueError("give the target's raw outputs or a query function")
+            target = query(audit.X)
+        if population is not None and population_target is None and query is not None:
+            population_target = query(population.X)
+        y_index = class_index(classes, audit.y)
+        population_y_index = class_index(classes, population.y) if population is not None else None
+        population_outputs = (
+            exposure.apply(population_target, population_y_index, n_classes=n_classes)
+            if population_target is not None
+            else None
+        )
+
+        query_target = None
+        if query is not None:
+            ask = query
+
+            def query_target(X: pd.DataFrame, y_index: np.ndarray | None = None) -> Outputs:
+                return exposure.apply(ask(X), y_index, n_classes=n_classes)
+
+        exposed_references = None
+        if references is not None:
+            provide = references
+
+            def exposed_references(mode: str) -> ExposedReferences:
+                return ExposedReferences(provide(mode), exposure, y_index, population_y_index)
+
+        return cls(
+            seed=seed,
+            classes=classes,
+            exposure=exposure,
+            signals=exposure.signals(n_classes, arbitrary_queries=query is not None),
+            audit_ids=audit.ids,
+            audit_X=audit.X,
+            y_index=y_index,
+            target=exposure.apply(target, y_index, n_classes=n_classes),
+            population_X=population.X if population is not None else None,
+            population_y_index=population_y_index,
+            population_target=population_outputs,
+            query_target=query_target,
+            references=exposed_references,
+            settings=settings,
+        )
 
     @property
     def n_classes(self) -> int:

@@ -40,9 +40,7 @@ class CalibratedLoss(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         assert ctx.references is not None
         refs = ctx.references("offline")
-        ref_loss = reference_matrix(
-            refs, ctx.exposure, ctx.y_index, _loss
-        )  # (K, n), all OUT offline
+        ref_loss = reference_matrix(refs, ctx.y_index, _loss)  # (K, n), all OUT offline
         target_loss = ctx.target.loss_values(ctx.y_index)
         scores = -(target_loss - ref_loss.mean(axis=0))
         return AttackResult(

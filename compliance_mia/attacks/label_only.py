@@ -208,9 +208,8 @@ class CalibratedLabelRobustness(Attack):
         refs = ctx.references("offline")
         perturber = _perturber(ctx)
         copies = ctx.settings.label_only_queries
-        exposure = ctx.exposure
         models = [_target_query(ctx)] + [
-            (lambda X, y, k=k: refs.query(k, X, exposure, y)) for k in range(refs.count)
+            (lambda X, y, k=k: refs.query(k, X, y)) for k in range(refs.count)
         ]
         values = robustness(
             ctx.audit_X,

@@ -49,14 +49,17 @@ from compliance_mia.attacks._signals import (
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
+from compliance_mia.reference import ExposedReferences
 
 #: below this many reference models per hypothesis, ``auto`` uses the pooled (fixed) variance
 PER_RECORD_MIN_MODELS = 16
 
 
-def logit_signals(ctx: AttackContext, refs) -> tuple[np.ndarray, np.ndarray, float]:
+def logit_signals(
+    ctx: AttackContext, refs: ExposedReferences
+) -> tuple[np.ndarray, np.ndarray, float]:
     """φ of the target (n,) and of each reference model (K, n) on the audit records; the clip."""
-    ref_outputs = [refs.audit_outputs(k, ctx.exposure, ctx.y_index) for k in range(refs.count)]
+    ref_outputs = [refs.audit_outputs(k) for k in range(refs.count)]
     clip = resolution_clip([true_probability(o, ctx.y_index) for o in [ctx.target, *ref_outputs]])
     phi_target = logit_confidence(ctx.target, ctx.y_index, clip=clip)
     phi_refs = np.stack([logit_confidence(o, ctx.y_index, clip=clip) for o in ref_outputs])

@@ -34,7 +34,8 @@ from compliance_mia.attacks._signals import (
     true_probability,
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
-from compliance_mia.exposure import Exposure, Signal
+from compliance_mia.exposure import Signal
+from compliance_mia.reference import ExposedReferences
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _ratio(p_target: np.ndarray, prior: np.ndarray) -> np.ndarray:
 
 
 def tune_offline_a(
-    refs, exposure: Exposure, y_index_population: np.ndarray
+    refs: ExposedReferences, y_index_population: np.ndarray
 ) -> tuple[float, float | None, str]:
     """Pick ``a`` by attacking reference models with the other reference models (offline).
 
@@ -93,7 +94,7 @@ def tune_offline_a(
     pairs = count // 2
     if pairs < 2:
         return DEFAULT_A, None, f"default (too few reference models to tune: {count})"
-    p_pop = reference_matrix(refs, exposure, y_index_population, _p, on="population")  # (K, m)
+    p_pop = reference_matrix(refs, y_index_population, _p, on="population")  # (K, m)
     helpers = np.arange(2, 2 * pairs)
     mean_out = masked_mean(p_pop[helpers], ~refs.population_in[helpers])
     aucs = np.zeros(len(A_GRID))
@@ -113,7 +114,7 @@ def tune_offline_a(
 
 
 def _result(
-    ctx: AttackContext, refs, scores: np.ndarray, parameters: dict, mode: str
+    ctx: AttackContext, refs: ExposedReferences, scores: np.ndarray, parameters: dict, mode: str
 ) -> AttackResult:
     return AttackResult(
         scores=scores,
@@ -153,10 +154,10 @@ class RmiaOffline(Attack):
         assert ctx.references is not None and ctx.population_target is not None
         refs = ctx.references("offline")
         y_pop = ctx.population_y_index
-        a, tuned_auc, how = tune_offline_a(refs, ctx.exposure, y_pop)
-        p_audit_refs = reference_matrix(refs, ctx.exposure, ctx.y_index, _p)  # all OUT offline
+        a, tuned_auc, how = tune_offline_a(refs, y_pop)
+        p_audit_refs = reference_matrix(refs, ctx.y_index, _p)  # all OUT offline
         ratio_x = _ratio(_p(ctx.target, ctx.y_index), offline_prior(p_audit_refs.mean(axis=0), a))
-        p_pop_refs = reference_matrix(refs, ctx.exposure, y_pop, _p, on="population")
+        p_pop_refs = reference_matrix(refs, y_pop, _p, on="population")
         mean_out_z = masked_mean(p_pop_refs, ~refs.population_in)
         mean_out_z = np.where(np.isnan(mean_out_z), p_pop_refs.mean(axis=0), mean_out_z)
         ratio_z = _ratio(_p(ctx.population_target, y_pop), offline_prior(mean_out_z, a))
@@ -188,9 +189,9 @@ class RmiaOnline(Attack):
         assert ctx.references is not None and ctx.population_target is not None
         refs = ctx.references("online")
         y_pop = ctx.population_y_index
-        prior_x = reference_matrix(refs, ctx.exposure, ctx.y_index, _p).mean(axis=0)
+        prior_x = reference_matrix(refs, ctx.y_index, _p).mean(axis=0)
         ratio_x = _ratio(_p(ctx.target, ctx.y_index), prior_x)
-        prior_z = reference_matrix(refs, ctx.exposure, y_pop, _p, on="population").mean(axis=0)
+        prior_z = reference_matrix(refs, y_pop, _p, on="population").mean(axis=0)
         ratio_z = _ratio(_p(ctx.population_target, y_pop), prior_z)
         scores = dominance_scores(ratio_x, ratio_z)
         return _result(

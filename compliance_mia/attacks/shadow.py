@@ -108,7 +108,7 @@ class ShadowModelAttack(Attack):
         blocks, labels, classes = [], [], []
         for k in range(refs.count):
             blocks.append(
-                features(refs.population_outputs(k, ctx.exposure, y_pop), y_pop, full_vector=full)
+                features(refs.population_outputs(k), y_pop, full_vector=full)
             )
             labels.append(refs.population_in[k])
             classes.append(y_pop)

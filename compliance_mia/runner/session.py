@@ -26,7 +26,7 @@ from compliance_mia.assessment import (
 from compliance_mia.attacks.base import AttackContext, AttackResult, AttackSpec, get_attack
 from compliance_mia.data import AuditData
 from compliance_mia.errors import TargetError
-from compliance_mia.exposure import Exposure, Outputs, Signal
+from compliance_mia.exposure import Exposure, Signal
 from compliance_mia.metrics import (
     StatisticsSettings,
     evaluate_attack,
@@ -184,42 +184,29 @@ class AttackSession:
         )
 
     # -------------------------------------------------------------- running
-    def exposed_outputs(self, exposure: Exposure) -> tuple[Outputs, Outputs | None]:
-        """The target's outputs on the audit and population records, as ``exposure`` reveals them."""
-        n_classes = len(self.classes)
-        audit = exposure.apply(self.raw_audit, self.y_index, n_classes=n_classes)
-        population = None
-        if self.raw_population is not None:
-            population = exposure.apply(self.raw_population, self.population_y_index, n_classes=n_classes)
-        return audit, population
+    def context(self, exposure: Exposure) -> AttackContext:
+        """A fresh context for one attack; :meth:`AttackContext.build` applies the exposure.
 
-    def context(self, exposure: Exposure, exposed: tuple[Outputs, Outputs | None] | None = None) -> AttackContext:
-        """A fresh context for one attack; ``exposed`` re-uses outputs already reduced for this exposure."""
-        n_classes = len(self.classes)
-        target_outputs, population_outputs = exposed if exposed is not None else self.exposed_outputs(exposure)
-
+        The context reduces the raw outputs itself, so that no caller can hand
+        an attack outputs the exposure did not produce.
+        """
         query = None
         if self.target.accepts_arbitrary_inputs:
 
-            def query(X: pd.DataFrame, y_index: np.ndarray | None = None) -> Outputs:
-                raw = self.memo.get("target", X, lambda: self.target.raw_outputs(X))
-                return exposure.apply(raw, y_index, n_classes=n_classes)
+            def query(X: pd.DataFrame) -> RawOutputs:
+                return self.memo.get("target", X, lambda: self.target.raw_outputs(X))
 
-        return AttackContext(
-            seed=self.seed,
+        return AttackContext.build(
             classes=self.classes,
             exposure=exposure,
-            signals=self.signals(exposure),
-            audit_ids=self.audit.ids,
-            audit_X=self.audit.X,
-            y_index=self.y_index,
-            target=target_outputs,
-            population_X=self.population.X if self.population is not None else None,
-            population_y_index=self.population_y_index,
-            population_target=population_outputs,
-            query_target=query,
-            references=self.references,
+            seed=self.seed,
             settings=self.policy.attacks,
+            audit=self.audit,
+            target=self.raw_audit,
+            population=self.population,
+            population_target=self.raw_population,
+            query=query,
+            references=self.references,
         )
 
     def run(
@@ -240,7 +227,6 @@ class AttackSession:
         """
         outcomes: list[AttackOutcome] = []
         self.scores = {}
-        exposed = self.exposed_outputs(exposure)
         if names:
             self.progress.stage(label or f"Running {len(names)} attacks on {exposure.describe()}", total=len(names))
         for name in names:
@@ -257,7 +243,7 @@ class AttackSession:
                 self.references(spec.reference_mode)  # its own progress stage; then resume this one
                 self.progress.stage(label or f"Running {len(names)} attacks", total=len(names))
                 self.progress.advance(len(outcomes))
-            ctx = self.context(exposure, exposed)
+            ctx = self.context(exposure)
             before = self.target.queries
             start = time.perf_counter()
             result: AttackResult = cls().run(ctx)

@@ -2,8 +2,9 @@
 
 The runner is not needed to test an attack: :func:`make_context` builds an
 :class:`AttackContext` from a fitted estimator, audit and population records
-and an exposure, exactly as the runner does (target outputs pass through the
-exposure; reference models are trained on first use and memoized per mode).
+and an exposure with :meth:`AttackContext.build`, exactly as the runner does
+(target and reference outputs pass through the exposure; reference models are
+trained on first use and memoized per mode).
 
 Data: a 2-class problem from ``make_classification`` with 15% flipped labels
 (so a forest that memorises its training set is clearly overfit) plus one
@@ -13,6 +14,7 @@ non-members and the attacker's population, all disjoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +27,8 @@ from compliance_mia.attacks.base import AttackContext
 from compliance_mia.data import RecordSet
 from compliance_mia.exposure import Exposure
 from compliance_mia.policy.schema import AttacksSpec
-from compliance_mia.reference import build_reference_set
-from compliance_mia.targets.base import RawOutputs, class_index
+from compliance_mia.reference import ReferenceSet, build_reference_set
+from compliance_mia.targets.base import RawOutputs
 
 SEED = 7
 N_MEMBERS = 300
@@ -104,14 +106,47 @@ def make_context(
     arbitrary_queries: bool = True,
 ) -> AttackContext:
     """An AttackContext for ``model`` as the runner builds it (references memoized per mode)."""
+    return build_context(
+        model,
+        split,
+        raw=lambda X: _raw(model, X),
+        exposure=exposure,
+        settings=settings,
+        count=count,
+        seed=seed,
+        backend=backend,
+        cache_dir=cache_dir,
+        arbitrary_queries=arbitrary_queries,
+    )
+
+
+def build_context(
+    model,
+    split: Split,
+    *,
+    raw: Callable[[pd.DataFrame], RawOutputs],
+    exposure: Exposure | None = None,
+    settings: AttacksSpec | None = None,
+    count: int = REFERENCE_MODELS,
+    seed: int = SEED,
+    backend: str = "sequential",
+    cache_dir: Path | None = None,
+    arbitrary_queries: bool = True,
+    adjust_references: Callable[[ReferenceSet], ReferenceSet] | None = None,
+    reference_cache: dict[str, ReferenceSet] | None = None,
+) -> AttackContext:
+    """:func:`make_context` with the target's raw outputs from ``raw`` and hooks for tests.
+
+    ``adjust_references`` rewrites each trained reference set before attacks
+    see it (e.g. perturbing its raw outputs); ``reference_cache`` shares
+    trained sets between contexts.
+    """
     exposure = exposure or Exposure(outputs="probabilities")
     settings = settings or AttacksSpec()
     classes = np.asarray(model.classes_)
     audit = split.audit
-    y_index = class_index(classes, audit.y)
     population = split.population
-    y_pop = class_index(classes, population.y)
-    cache: dict[str, object] = {}
+    cache: dict[str, ReferenceSet] = {} if reference_cache is None else reference_cache
     queries = {"n": 0}
 
     def references(mode: str):
@@ -130,27 +165,23 @@ def make_context(
                 cache_dir=cache_dir,
                 use_cache=cache_dir is not None,
             )
-        return cache[mode]
+        return cache[mode] if adjust_references is None else adjust_references(cache[mode])
 
-    def query(X: pd.DataFrame, y: np.ndarray | None = None):
+    def query(X: pd.DataFrame) -> RawOutputs:
         queries["n"] += len(X)
-        return exposure.apply(_raw(model, X), y)
+        return raw(X)
 
-    ctx = AttackContext(
-        seed=seed,
+    ctx = AttackContext.build(
         classes=classes,
         exposure=exposure,
-        signals=exposure.signals(len(classes), arbitrary_queries=arbitrary_queries),
-        audit_ids=audit.ids,
-        audit_X=audit.X,
-        y_index=y_index,
-        target=exposure.apply(_raw(model, audit.X), y_index),
-        population_X=population.X,
-        population_y_index=y_pop,
-        population_target=exposure.apply(_raw(model, population.X), y_pop),
-        query_target=query if arbitrary_queries else None,
-        references=references,
+        seed=seed,
         settings=settings,
+        audit=audit,
+        target=raw(audit.X),
+        population=population,
+        population_target=raw(population.X),
+        query=query if arbitrary_queries else None,
+        references=references,
     )
     ctx.extra["query_counter"] = queries
     ctx.extra["reference_cache"] = cache

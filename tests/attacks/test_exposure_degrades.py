@@ -56,7 +56,7 @@ def test_top1_rounded_exposure_hides_the_rest_of_the_vector():
         if attack.can_run(signals)[0]:
             assert np.isfinite(attack.run(ctx).scores).all(), name
     refs = ctx.references("offline")
-    assert np.isnan(refs.audit_outputs(0, exposure, y).scores).sum(axis=1).tolist() == [2] * len(y)
+    assert np.isnan(refs.audit_outputs(0).scores).sum(axis=1).tolist() == [2] * len(y)
     # the entropy attack reads the filled vector: two records with the same top score tie
     entropy = EntropyThreshold().run(ctx).scores
     same = shown == shown[0]

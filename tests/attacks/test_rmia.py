@@ -50,10 +50,10 @@ def test_offline_prior_formula():
 def test_a_is_tuned_on_reference_models_only(overfit_model, split):
     ctx = make_context(overfit_model, split)
     refs = ctx.references("offline")
-    a, auc, how = tune_offline_a(refs, ctx.exposure, ctx.population_y_index)
+    a, auc, how = tune_offline_a(refs, ctx.population_y_index)
     assert a in A_GRID and auc is not None and auc > 0.5 and "tuned" in how
     two = make_context(overfit_model, split, count=2).references("offline")
-    a2, auc2, how2 = tune_offline_a(two, ctx.exposure, ctx.population_y_index)
+    a2, auc2, how2 = tune_offline_a(two, ctx.population_y_index)
     assert (a2, auc2) == (DEFAULT_A, None) and "default" in how2
     result = RmiaOffline().run(ctx)
     assert result.parameters["a"] == a
@@ -73,8 +73,10 @@ def test_rmia_uses_only_the_exposed_rounded_outputs(overfit_model, split):
     exposure = Exposure(outputs="probabilities", rounding=1)
     ctx = make_context(overfit_model, split, exposure=exposure)
     refs = ctx.references("offline")
+    raw = ctx.extra["reference_cache"]["offline"]  # the trained set, which attacks never see
     for k in range(refs.count):  # the reference models are seen through the same rounding
-        shown = refs.audit_outputs(k, exposure, ctx.y_index).scores
-        np.testing.assert_array_equal(shown, np.round(refs.audit_raw[k], 1))
+        shown = refs.audit_outputs(k).scores
+        np.testing.assert_array_equal(shown, np.round(raw.audit_raw[k], 1))
+    assert not hasattr(refs, "audit_raw") and not hasattr(refs, "models")
     scores = RmiaOffline().run(ctx).scores
     assert np.isfinite(scores).all()
