@@ -767,6 +767,7 @@ def run_assessment(
             ),
             exposure=exposure_summary,
             regulations=list(policy.regulations),
+            **catalogue.scope_evidence(policy.regulations),
             seed=policy.seed,
             statistics=settings.as_dict(),
             plan=plan,
