@@ -164,8 +164,9 @@ class ReferenceRow:
     sections: list[str]
 
 
-def reference_rows(citations: list[Citation]) -> list[ReferenceRow]:
-    """The cited clauses once each (first requirement wording wins), in the Assessment's order."""
+def reference_rows(citations: list[Citation], regulations: list[str] | None = None) -> list[ReferenceRow]:
+    """The cited clauses once each (first requirement wording wins), by framework in scope order."""
+    scope = list(regulations or [])
     rows: dict[tuple[str, str], ReferenceRow] = {}
     for c in citations:
         row = rows.get((c.framework, c.clause))
@@ -175,7 +176,11 @@ def reference_rows(citations: list[Citation]) -> list[ReferenceRow]:
             )
         elif c.section not in row.sections:
             row.sections.append(c.section)
-    return list(rows.values())
+
+    def order(row: ReferenceRow) -> int:
+        return scope.index(row.framework) if row.framework in scope else len(scope)
+
+    return sorted(rows.values(), key=order)
 
 
 def citations_by_section(assessment: Assessment) -> dict[str, list[Citation]]:
@@ -277,7 +282,7 @@ def build_context(
         attack_titles={o.name: o.title for o in assessment.attacks}
         | {p.name: p.title for p in assessment.plan.attacks},
         citations=citations_by_section(assessment),
-        references=reference_rows(assessment.citations),
+        references=reference_rows(assessment.citations, assessment.regulations),
         framework_names={f.id: assessment.framework_name(f.id) for f in assessment.frameworks},
         framework_titles={f.id: f.title for f in assessment.frameworks},
         charts=rendered,

@@ -126,6 +126,54 @@ def test_uk_gdpr_inherits_gdpr_clauses(catalogue):
     assert catalogue.clauses(control, "uk_gdpr") == catalogue.clauses(control, "gdpr")
 
 
+DEMO_SCOPE = ["gdpr", "eu_ai_act", "edpb_opinion_28_2024", "owasp_ml_top10", "mitre_atlas", "nist_ai_rmf"]
+
+
+def test_scope_evidence_cites_only_frameworks_in_scope(catalogue):
+    evidence = catalogue.scope_evidence(DEMO_SCOPE)
+    cited = {c.framework for c in evidence["citations"]}
+    assert cited <= set(DEMO_SCOPE) and "gdpr" in cited
+    assert not [c for c in evidence["citations"] if c.framework == "hipaa"]
+    with_hipaa = catalogue.scope_evidence([*DEMO_SCOPE, "hipaa"])["citations"]
+    method = [(c.framework, c.clause, c.verified) for c in with_hipaa if c.section == "method"]
+    assert ("hipaa", "164.514(b)(1)", False) in method and ("gdpr", "Art. 35(7)(c)", True) in method
+    # every framework is named (the clause table shows out-of-scope ones too); scope is recorded
+    names = {f.id: (f.short, f.in_scope) for f in evidence["frameworks"]}
+    assert names["gdpr"] == ("GDPR", True) and names["hipaa"] == ("HIPAA", False)
+
+
+def test_threat_ids_come_from_the_catalogue_with_their_verification(catalogue):
+    threats = {t.id: t for t in catalogue.scope_evidence(["hipaa"])["threats"]}
+    assert threats["AML.T0024.000"].framework == "mitre_atlas" and threats["AML.T0024.000"].verified
+    assert threats["AML.T0024.000"].href.endswith("/AML.T0024.000")
+    assert threats["ML04:2023"].verified
+    assert not threats["NISTAML.033"].verified
+
+
+def test_inheriting_framework_cites_its_parent_unverified(catalogue):
+    citations = catalogue.scope_evidence(["uk_gdpr"])["citations"]
+    assert citations and {c.framework for c in citations} == {"uk_gdpr"}
+    assert not any(c.verified for c in citations)  # checked against the EU text, not the UK text
+
+
+def test_unverified_clauses_are_marked_in_mappings(catalogue):
+    dp = catalogue.mappings(catalogue.control("dp-training"), ["gdpr", "hipaa", "iso_42001"])
+    by = {m.framework: m for m in dp}
+    assert by["gdpr"].unverified == ["Art. 25(1) data protection by design"]
+    assert "Art. 5(1)(f) integrity and confidentiality" in by["gdpr"].clauses
+    assert by["hipaa"].unverified == ["164.514(b)(1) expert determination"]
+    assert by["iso_42001"].unverified == by["iso_42001"].clauses  # framework not verified
+
+
+def test_every_shipped_reference_is_verified_or_marked(catalogue):
+    # the auditor's rule: nothing printed as fact unless checked; "(check)" notes are gone
+    text = catalogue.source.read_text(encoding="utf-8")
+    assert "(check" not in text and "Section 3" not in text.split("controls:\n")[0]
+    for info in catalogue.spec.frameworks.values():
+        if "not verified" in info.note or "not checked" in info.note:
+            assert not info.verified
+
+
 # ---------------------------------------------------------------- validation
 def test_missing_field_fails_with_file_and_line(write_catalogue, line_of):
     path = write_catalogue(
@@ -478,3 +526,22 @@ def test_every_situation_is_documented():
         encoding="utf-8"
     )
     assert not [name for name in SITUATIONS if f"`{name}`" not in doc]
+
+
+def test_threat_or_citation_of_an_undeclared_framework_is_located(write_catalogue, line_of):
+    path = write_catalogue("  - framework: nist_ai_100_2\n", "  - framework: nist_ai_100_3\n")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(path)
+    assert f"controls.yaml:{line_of(path, 'nist_ai_100_3')}: threats[2].framework" in str(err.value)
+    path = write_catalogue(
+        '    - {framework: gdpr, clause: "Art. 36(1)"',
+        '    - {framework: gdpr_2, clause: "Art. 36(1)"',
+    )
+    with pytest.raises(CatalogueError, match="framework 'gdpr_2' is not declared under frameworks"):
+        load_catalogue(path)
+
+
+def test_framework_ids_are_lower_case_identifiers(write_catalogue):
+    path = write_catalogue("  iso_42001:\n", "  ISO-42001:\n")
+    with pytest.raises(CatalogueError, match="must be lower case letters, digits and underscores"):
+        load_catalogue(path)

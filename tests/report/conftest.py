@@ -241,6 +241,8 @@ FRAMEWORKS = [
     FrameworkRef(id="gdpr", title="GDPR (Regulation (EU) 2016/679)", short="GDPR", in_scope=True),
     FrameworkRef(id="hipaa", title="HIPAA Security and Privacy Rules (45 CFR Part 164)", short="HIPAA", in_scope=True),
     FrameworkRef(id="eu-ai-act", title="EU AI Act (Regulation (EU) 2024/1689)", short="EU AI Act", in_scope=True),
+    FrameworkRef(id="owasp_ml_top10", title="OWASP Machine Learning Security Top 10 (2023)", short="OWASP ML Top 10",
+                 in_scope=False),
     FrameworkRef(id="mitre_atlas", title="MITRE ATLAS", short="MITRE ATLAS", in_scope=False, url="https://atlas.mitre.org"),
     FrameworkRef(
         id="nist_ai_100_2",
