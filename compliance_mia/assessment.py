@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compliance_mia.errors import AssessmentFileError, Problem
 
-ASSESSMENT_SCHEMA_VERSION = "1.0"
+ASSESSMENT_SCHEMA_VERSION = "1.1"
 
 
 class _Frozen(BaseModel):
@@ -246,6 +246,42 @@ class ControlMapping(_Frozen):
     framework: str
     clauses: list[str]
     title: str = Field("", description="Framework name for display, e.g. 'GDPR (Regulation (EU) 2016/679)'.")
+    unverified: list[str] = Field(
+        default_factory=list,
+        description="Those of `clauses` not checked against the official text (shown as unverified).",
+    )
+
+
+class FrameworkRef(_Frozen):
+    """A framework of the controls catalogue, as the report names it."""
+
+    id: str = Field(description="Catalogue id, as a policy lists it under regulations, e.g. 'gdpr'.")
+    title: str = Field(description="Full name, e.g. 'GDPR (Regulation (EU) 2016/679)'.")
+    short: str = Field(description="Short display name, e.g. 'GDPR'.")
+    in_scope: bool = Field(description="Listed under the policy's regulations.")
+    note: str = ""
+    url: str = ""
+    verified: bool = Field(True, description="False when the catalogue's references to it were not checked.")
+
+
+class ThreatRef(_Frozen):
+    """A catalogued identifier of the threat assessed (e.g. MITRE ATLAS AML.T0024.000)."""
+
+    framework: str = Field(description="Catalogue framework id, e.g. 'mitre_atlas'.")
+    id: str
+    title: str
+    verified: bool = Field(True, description="False when the identifier was not checked against its source.")
+    href: str = ""
+
+
+class Citation(_Frozen):
+    """A clause one report section cites, for a framework in the policy's scope."""
+
+    section: str = Field(description="Report section citing it, e.g. 'method' or 'scope.special_category'.")
+    framework: str = Field(description="Catalogue framework id, e.g. 'gdpr'.")
+    clause: str = Field(description="Article, section or paragraph, e.g. 'Art. 35(7)(c)'.")
+    requirement: str = Field("", description="What the clause requires, in one phrase.")
+    verified: bool = Field(True, description="False when not checked against the official text.")
 
 
 class WhatIfResult(_Frozen):
@@ -433,6 +469,14 @@ class Assessment(_Frozen):
     data: DataSummary
     exposure: ExposureSummary
     regulations: list[str]
+    frameworks: list[FrameworkRef] = Field(
+        default_factory=list, description="Frameworks of the controls catalogue, with display names and scope."
+    )
+    threats: list[ThreatRef] = Field(default_factory=list, description="Catalogued identifiers of the threat.")
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="Clauses the report's sections cite, only for frameworks in the policy's scope.",
+    )
     seed: int
     statistics: dict[str, Any] = Field(
         default_factory=dict, description="Statistical settings used (confidence, FPR levels...)."
@@ -459,6 +503,13 @@ class Assessment(_Frozen):
             if outcome.name == name:
                 return outcome
         raise KeyError(name)
+
+    def framework_name(self, framework_id: str) -> str:
+        """Short display name of a framework (the id, underscores as spaces, when not recorded)."""
+        for ref in self.frameworks:
+            if ref.id == framework_id:
+                return ref.short or ref.title
+        return framework_id.replace("_", " ")
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, stable float formatting, trailing newline."""

@@ -474,7 +474,8 @@ def diff(
 ) -> None:
     """Compare two assessments; exit 1 when the risk worsened."""
     from compliance_mia.assessment import Assessment
-    from compliance_mia.diff import compare, render_change
+    from compliance_mia.diff import compare
+    from compliance_mia.report.change import render_change
 
     change = compare(Assessment.load(old), Assessment.load(new))
     sys.stdout.write(render_change(change, fmt="markdown" if markdown else "text"))

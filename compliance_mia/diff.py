@@ -26,7 +26,6 @@ of ``compliance-mia diff``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Literal
 
 from scipy.stats import fisher_exact
@@ -40,7 +39,7 @@ from compliance_mia.assessment import (
     RiskRating,
 )
 
-__all__ = ["compare", "render_change"]
+__all__ = ["compare"]
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +251,7 @@ def compare(old: Assessment, new: Assessment) -> ChangeSummary:
     -------
     ChangeSummary
         Ready to attach to the new assessment (``new.model_copy(update={"change": summary})``)
-        or to render with :func:`render_change`.
+        or to render with :func:`compliance_mia.report.change.render_change`.
     """
     if old.system.name != new.system.name:
         logger.warning(
@@ -291,18 +290,3 @@ def compare(old: Assessment, new: Assessment) -> ChangeSummary:
         changed_files=_changed_files(old, new),
     )
 
-
-def render_change(
-    summary: ChangeSummary,
-    *,
-    fmt: Literal["text", "markdown"] = "text",
-    template_dir: Path | None = None,
-) -> str:
-    """Render a ChangeSummary for ``compliance-mia diff``: terminal text, or Markdown for a PR."""
-    from compliance_mia.report.environment import make_environment, render_template
-
-    if fmt not in ("text", "markdown"):
-        raise ValueError(f"fmt must be 'text' or 'markdown', not {fmt!r}")
-    markdown = fmt == "markdown"
-    env = make_environment(template_dir, markdown=markdown)
-    return render_template(env, "diff.md.j2" if markdown else "diff.txt.j2", change=summary)

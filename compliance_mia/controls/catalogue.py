@@ -10,22 +10,18 @@ names the file and line.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from compliance_mia.assessment import (
-    ControlMapping,
-)
+from compliance_mia.assessment import Citation, ControlMapping, FrameworkRef, ThreatRef
 from compliance_mia.errors import CatalogueError, Problem
-from compliance_mia.policy.schema import OutputKind, Regulation
+from compliance_mia.policy.schema import OutputKind
 from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +102,68 @@ class ExposureChange(_Strict):
         return ", ".join(parts)
 
 
+#: A framework id: the key under ``frameworks:``, and what a policy lists under ``regulations``.
+FRAMEWORK_ID = r"^[a-z][a-z0-9_]*$"
+
+
 class FrameworkInfo(_Strict):
     """A regulation or framework the catalogue maps to."""
 
     title: str = Field(min_length=1)
-    inherits: Regulation | None = Field(None, description="Use this framework's clauses where a control names none.")
+    short: str = Field("", description="Short display name (default: the title).")
+    url: str = Field("", description="Where the official text is published.")
+    inherits: str | None = Field(None, description="Use this framework's clauses where a control names none.")
     note: str = ""
+    verified: bool = Field(
+        True,
+        description="Default for the clauses shown under this framework: false when they were not "
+        "checked against the official text.",
+    )
+
+    @property
+    def display(self) -> str:
+        return self.short or self.title
+
+
+class Clause(_Strict):
+    """A clause a control maps to, with whether it was checked against the official text."""
+
+    clause: str = Field(min_length=1)
+    verified: bool | None = Field(None, description="Default: the framework's `verified`.")
+
+    @field_validator("clause")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a clause cannot be blank")
+        return value
+
+
+class ThreatSpec(_Strict):
+    """A catalogued identifier of membership inference in a threat taxonomy."""
+
+    framework: str = Field(description="Framework id (declared under frameworks).")
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    href: str = ""
+    verified: bool | None = Field(None, description="Default: the framework's `verified`.")
+
+
+class CitationSpec(_Strict):
+    """A clause a report section cites."""
+
+    framework: str = Field(description="Framework id (declared under frameworks).")
+    clause: str = Field(min_length=1, description="Article, section or paragraph.")
+    requirement: str = Field("", description="What the clause requires, in one phrase.")
+    verified: bool | None = Field(None, description="Default: the framework's `verified`.")
+
+
+class ScopeEvidence(TypedDict):
+    """What the catalogue contributes to an Assessment: keyword arguments of ``Assessment``."""
+
+    frameworks: list[FrameworkRef]
+    threats: list[ThreatRef]
+    citations: list[Citation]
 
 
 class Control(_Strict):
@@ -135,7 +187,19 @@ class Control(_Strict):
     exposure: list[ExposureChange] = Field(
         default_factory=list, description="Output controls: the restricted exposure(s) to measure."
     )
-    mappings: dict[Regulation, list[str]] = Field(min_length=1, description="Clauses per framework id.")
+    mappings: dict[str, list[Clause]] = Field(min_length=1, description="Clauses per framework id.")
+
+    @field_validator("mappings", mode="before")
+    @classmethod
+    def _clause_objects(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {
+            framework: [{"clause": c} if isinstance(c, str) else c for c in clauses]
+            if isinstance(clauses, list)
+            else clauses
+            for framework, clauses in value.items()
+        }
 
     @field_validator("exposure", mode="before")
     @classmethod
@@ -151,7 +215,7 @@ class Control(_Strict):
         if self.category != "output" and self.exposure:
             raise ValueError(f"only output controls take 'exposure'; this one is '{self.category}'")
         for framework, clauses in self.mappings.items():
-            if not clauses or any(not str(c).strip() for c in clauses):
+            if not clauses:
                 raise ValueError(f"mappings.{framework}: list at least one non-empty clause")
         return self
 
@@ -161,11 +225,25 @@ class CatalogueSpec(_Strict):
 
     version: str = Field(min_length=1)
     title: str = ""
-    threat: str = ""
     description: str = ""
     attack_families: dict[str, str] = Field(min_length=1, description="Attack families controls may name.")
-    frameworks: dict[Regulation, FrameworkInfo] = Field(min_length=1)
+    frameworks: dict[str, FrameworkInfo] = Field(min_length=1)
+    threats: list[ThreatSpec] = Field(default_factory=list, description="Catalogued identifiers of the threat.")
+    citations: dict[str, list[CitationSpec]] = Field(
+        default_factory=dict, description="Report section -> the clauses it cites."
+    )
     controls: list[Control] = Field(min_length=1)
+
+    @field_validator("frameworks")
+    @classmethod
+    def _framework_ids(cls, value: dict[str, FrameworkInfo]) -> dict[str, FrameworkInfo]:
+        bad = [key for key in value if not re.match(FRAMEWORK_ID, key)]
+        if bad:
+            raise ValueError(
+                f"framework id(s) {', '.join(map(repr, bad))} must be lower case letters, digits and "
+                "underscores, starting with a letter (e.g. iso_27001)"
+            )
+        return value
 
     @field_validator("version", mode="before")
     @classmethod
@@ -197,22 +275,53 @@ class Catalogue:
                 return c
         raise KeyError(control_id)
 
+    def framework_ids(self) -> list[str]:
+        """The frameworks a policy may list under ``regulations``."""
+        return list(self.spec.frameworks)
+
     def framework_title(self, framework: str) -> str:
-        info = self.spec.frameworks.get(framework)  # type: ignore[call-overload]
+        info = self.spec.frameworks.get(framework)
         return info.title if info is not None else framework
+
+    def _verified(self, framework: str, explicit: bool | None) -> bool:
+        if explicit is not None:
+            return explicit
+        info = self.spec.frameworks.get(framework)
+        return info.verified if info is not None else False
+
+    def _lineage(self, framework: str) -> list[str]:
+        """``framework`` and the frameworks it inherits from, nearest first."""
+        out: list[str] = []
+        current: str | None = framework
+        while current is not None and current not in out:
+            out.append(current)
+            info = self.spec.frameworks.get(current)
+            current = info.inherits if info is not None else None
+        return out
+
+    def _clause_items(self, control: Control, framework: str, *, inherit: bool = True) -> list[tuple[str, bool]]:
+        """(clause, verified) of ``framework`` for ``control``, following ``inherits`` if asked.
+
+        An inherited clause is verified only if both it and the inheriting
+        framework are (a check against the EU text says nothing of the UK text).
+        """
+        for current in self._lineage(framework) if inherit else [framework]:
+            found = control.mappings.get(current)
+            if found:
+                own = current == framework
+                return [
+                    (
+                        c.clause,
+                        self._verified(current, c.verified)
+                        and (own or self._verified(framework, None)),
+                    )
+                    for c in found
+                ]
+        return []
 
     def clauses(self, control: Control, framework: str) -> list[str]:
         """Clauses of ``framework`` for ``control``, following ``inherits``."""
-        seen: set[str] = set()
-        current: str | None = framework
-        while current is not None and current not in seen:
-            seen.add(current)
-            found = control.mappings.get(current)  # type: ignore[call-overload]
-            if found:
-                return list(found)
-            info = self.spec.frameworks.get(current)  # type: ignore[call-overload]
-            current = info.inherits if info is not None else None
-        return []
+        return [clause for clause, _ in self._clause_items(control, framework)]
 
     def mappings(self, control: Control, regulations: Sequence[str]) -> list[ControlMapping]:
         """Mappings with the regulations in scope first (in the policy's order), then the rest.
@@ -224,17 +333,73 @@ class Catalogue:
         order = list(dict.fromkeys([*in_scope, *self.spec.frameworks, *control.mappings]))
         out: list[ControlMapping] = []
         for framework in order:
-            if framework in in_scope:
-                clauses = self.clauses(control, framework)
-            else:  # out of scope: only what the control names itself, not inherited clauses
-                clauses = list(control.mappings.get(framework, []))  # type: ignore[call-overload]
-            if clauses:
-                out.append(_mapping(framework, self.framework_title(framework), clauses))
+            # out of scope: only what the control names itself, not inherited clauses
+            items = self._clause_items(control, framework, inherit=framework in in_scope)
+            if items:
+                out.append(
+                    ControlMapping(
+                        framework=framework,
+                        title=self.framework_title(framework),
+                        clauses=[clause for clause, _ in items],
+                        unverified=[clause for clause, verified in items if not verified],
+                    )
+                )
         return out
 
+    def scope_evidence(self, regulations: Sequence[str]) -> ScopeEvidence:
+        """The frameworks, threat identifiers and section citations an Assessment records.
 
-def _mapping(framework: str, title: str, clauses: list[str]) -> ControlMapping:
-    return ControlMapping(framework=framework, title=title, clauses=clauses)
+        Every framework is listed (with ``in_scope`` set for those in
+        ``regulations``) so renderers can name any framework a mapping uses;
+        threat identifiers are listed whatever the scope (they name the
+        threat, they impose nothing); citations are kept only for frameworks
+        in scope. A framework in scope that inherits from another (UK GDPR
+        from GDPR) cites the other's clauses under its own name where it has
+        none of its own for that section.
+        """
+        in_scope = list(dict.fromkeys(regulations))
+        frameworks = [
+            FrameworkRef(
+                id=fid,
+                title=info.title,
+                short=info.display,
+                in_scope=fid in in_scope,
+                note=" ".join(info.note.split()),
+                url=info.url,
+                verified=info.verified,
+            )
+            for fid, info in self.spec.frameworks.items()
+        ]
+        threats = [
+            ThreatRef(
+                framework=t.framework,
+                id=t.id,
+                title=t.title,
+                verified=self._verified(t.framework, t.verified),
+                href=t.href,
+            )
+            for t in self.spec.threats
+        ]
+        citations: list[Citation] = []
+        for section, cited in self.spec.citations.items():
+            for framework in in_scope:
+                for source in self._lineage(framework):
+                    own = [c for c in cited if c.framework == source]
+                    if not own:
+                        continue
+                    citations.extend(
+                        Citation(
+                            section=section,
+                            framework=framework,
+                            clause=c.clause,
+                            requirement=c.requirement,
+                            verified=self._verified(source, c.verified)
+                            and (source == framework or self._verified(framework, None)),
+                        )
+                        for c in own
+                    )
+                    break
+        return ScopeEvidence(frameworks=frameworks, threats=threats, citations=citations)
 
 
 # ===================================================================== load
@@ -255,6 +420,7 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
 
     seen: dict[str, int] = {}
     families = spec.attack_families
+    declared = ", ".join(spec.frameworks)
     for i, control in enumerate(spec.controls):
         if control.id in seen:
             add(
@@ -277,11 +443,32 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
         for framework in control.mappings:
             if framework not in spec.frameworks:
                 add(
-                    f"framework '{framework}' has no entry under frameworks (give it a title there)",
+                    f"framework '{framework}' is not declared under frameworks "
+                f"(declared: {declared}); add it there with a title",
                     "controls",
                     i,
                     "mappings",
                     framework,
+                )
+    for i, threat in enumerate(spec.threats):
+        if threat.framework not in spec.frameworks:
+            add(
+                f"framework '{threat.framework}' is not declared under frameworks "
+                f"(declared: {declared}); add it there with a title",
+                "threats",
+                i,
+                "framework",
+            )
+    for section, cited in spec.citations.items():
+        for j, citation in enumerate(cited):
+            if citation.framework not in spec.frameworks:
+                add(
+                    f"framework '{citation.framework}' is not declared under frameworks "
+                f"(declared: {declared}); add it there with a title",
+                    "citations",
+                    section,
+                    j,
+                    "framework",
                 )
     for name, info in spec.frameworks.items():
         if info.inherits is not None and info.inherits not in spec.frameworks:
@@ -300,9 +487,10 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     Raises
     ------
     CatalogueError
-        Listing every problem with file, line and field: a missing field, an
-        unknown regulation id (with the accepted ids), an undeclared attack
-        family, a duplicate id, an output control without an exposure.
+        Listing every problem with file, line and field: a missing field, a
+        framework id used by a mapping, threat or citation but not declared
+        under ``frameworks``, an undeclared attack family, a duplicate id, an
+        output control without an exposure.
     """
     file = Path(path) if path is not None else _default_catalogue_path()
     doc = read_yaml(file, error=CatalogueError)

@@ -20,6 +20,7 @@ from typing import Any
 from compliance_mia.assessment import (
     Assessment,
     AttackOutcome,
+    Citation,
     ControlRecommendation,
     OperatingPoint,
     RecordRisk,
@@ -116,6 +117,7 @@ class ClauseRow:
     clause: str
     controls: list[int]
     in_scope: bool
+    verified: bool = True
 
 
 def clause_table(assessment: Assessment, controls: list[ControlRecommendation]) -> list[ClauseRow]:
@@ -126,8 +128,10 @@ def clause_table(assessment: Assessment, controls: list[ControlRecommendation]) 
     """
     scope = [r.lower() for r in assessment.regulations]
     rows: dict[tuple[str, str], list[int]] = {}
+    unverified: set[tuple[str, str]] = set()
     for number, control in enumerate(controls, start=1):
         for mapping in control.mappings:
+            unverified.update((mapping.framework, clause) for clause in mapping.unverified)
             for clause in mapping.clauses:
                 numbers = rows.setdefault((mapping.framework, clause), [])
                 if number not in numbers:
@@ -138,9 +142,53 @@ def clause_table(assessment: Assessment, controls: list[ControlRecommendation]) 
         return (scope.index(framework) if framework in scope else len(scope), framework, key[1])
 
     return [
-        ClauseRow(framework=f, clause=c, controls=rows[(f, c)], in_scope=f.lower() in scope)
+        ClauseRow(
+            framework=f,
+            clause=c,
+            controls=rows[(f, c)],
+            in_scope=f.lower() in scope,
+            verified=(f, c) not in unverified,
+        )
         for f, c in sorted(rows, key=order)
     ]
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One clause the report's sections cite, with where it is cited and whether it was checked."""
+
+    framework: str
+    clause: str
+    requirement: str
+    verified: bool
+    sections: list[str]
+
+
+def reference_rows(citations: list[Citation], regulations: list[str] | None = None) -> list[ReferenceRow]:
+    """The cited clauses once each (first requirement wording wins), by framework in scope order."""
+    scope = list(regulations or [])
+    rows: dict[tuple[str, str], ReferenceRow] = {}
+    for c in citations:
+        row = rows.get((c.framework, c.clause))
+        if row is None:
+            rows[(c.framework, c.clause)] = ReferenceRow(
+                c.framework, c.clause, c.requirement, c.verified, [c.section]
+            )
+        elif c.section not in row.sections:
+            row.sections.append(c.section)
+
+    def order(row: ReferenceRow) -> int:
+        return scope.index(row.framework) if row.framework in scope else len(scope)
+
+    return sorted(rows.values(), key=order)
+
+
+def citations_by_section(assessment: Assessment) -> dict[str, list[Citation]]:
+    """The Assessment's citations grouped by report section, frameworks in the policy's order."""
+    out: dict[str, list[Citation]] = {}
+    for c in assessment.citations:
+        out.setdefault(c.section, []).append(c)
+    return out
 
 
 @dataclass(frozen=True)
@@ -160,6 +208,10 @@ class ReportContext:
     controls: list[ControlRecommendation]
     clauses: list[ClauseRow]
     attack_titles: dict[str, str]
+    citations: dict[str, list[Citation]] = field(default_factory=dict)
+    references: list[ReferenceRow] = field(default_factory=list)
+    framework_names: dict[str, str] = field(default_factory=dict)
+    framework_titles: dict[str, str] = field(default_factory=dict)
     charts: dict[str, ChartImage] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -229,5 +281,9 @@ def build_context(
         clauses=clause_table(assessment, controls),
         attack_titles={o.name: o.title for o in assessment.attacks}
         | {p.name: p.title for p in assessment.plan.attacks},
+        citations=citations_by_section(assessment),
+        references=reference_rows(assessment.citations, assessment.regulations),
+        framework_names={f.id: assessment.framework_name(f.id) for f in assessment.frameworks},
+        framework_titles={f.id: f.title for f in assessment.frameworks},
         charts=rendered,
     )

@@ -55,7 +55,6 @@ DATA_SUBJECT_COLUMNS = ("record_id", "rank", "score", "p_value", "flagged")
 
 #: Stable ID of the membership inference risk in the register, so re-assessments update one row.
 RISK_ID = "RISK-MIA"
-THREATS = "MITRE ATLAS AML.T0024.000; OWASP ML04:2023; NIST AI 100-2 NISTAML.033"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,11 +97,15 @@ class RiskRegisterRenderer(Renderer):
         treatment = planned or recommended
         clauses = sorted(
             {
-                f"{m.framework} {clause}"
+                f"{m.framework} {clause}" + (" (unverified)" if clause in m.unverified else "")
                 for c in a.controls
                 for m in c.mappings
                 for clause in m.clauses
             }
+        )
+        threats = "; ".join(
+            f"{a.framework_name(t.framework)} {t.id}" + ("" if t.verified else " (unverified)")
+            for t in a.threats
         )
         dues = sorted(item.due for item in a.action_plan if item.due)
         common = {
@@ -127,7 +130,7 @@ class RiskRegisterRenderer(Renderer):
                 "status": "open",
                 "due": dues[0] if dues else "",
                 "clauses": "; ".join(clauses),
-                "threats": THREATS,
+                "threats": threats,
                 "detail": " ".join(rule.because for rule in a.risk.rules),
                 **common,
             }

@@ -3,7 +3,7 @@
 The document follows NIST OSCAL's assessment-results model: one result with
 an observation per attack (method TEST, type discovery, the figures as
 properties, evidence pointing at report.pdf and assessment.json), one risk
-for membership inference (MITRE ATLAS threat id, likelihood/impact facets
+for membership inference (the catalogued threat ids, likelihood/impact facets
 before and after controls, recommended controls as remediations), and
 findings (the overall objective "risk within appetite" plus one per finding
 of the Assessment).
@@ -26,7 +26,7 @@ import json
 import uuid
 from typing import Any
 
-from compliance_mia.assessment import Assessment, AttackOutcome, Interval, RiskRating
+from compliance_mia.assessment import Assessment, AttackOutcome, ControlMapping, Interval, RiskRating
 from compliance_mia.report.base import Renderer
 from compliance_mia.report.context import document_hash, is_draft
 from compliance_mia.report.formatting import plain_number
@@ -37,9 +37,22 @@ OSCAL_VERSION = "1.2.1"
 #: Namespace of the custom properties and facets (a URN: an identifier, nothing to fetch).
 NS = "urn:compliance-mia:oscal"
 _UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:compliance-mia")
-ATLAS_SYSTEM = "https://atlas.mitre.org"
-ATLAS_TECHNIQUE = "AML.T0024.000"
 OBJECTIVE_ID = "membership-inference-risk-within-appetite"
+
+
+def _clauses(mapping: ControlMapping) -> list[str]:
+    """A mapping's clauses, those not checked against the official text marked as such."""
+    return [f"{c} (unverified)" if c in mapping.unverified else c for c in mapping.clauses]
+
+
+def _threat_ids(a: Assessment) -> list[dict[str, str]]:
+    """The Assessment's verified threat identifiers that have an address (OSCAL needs URIs)."""
+    systems = {f.id: f.url for f in a.frameworks}
+    return [
+        {"system": systems.get(t.framework) or t.href, "id": t.href, "href": t.href}
+        for t in a.threats
+        if t.href and t.verified
+    ]
 
 
 def _uuid(assessment: Assessment, *parts: str) -> str:
@@ -186,7 +199,7 @@ def assessment_results(assessment: Assessment) -> dict[str, Any]:
 
     remediations = []
     for control in sorted(a.controls, key=lambda c: c.priority):
-        clauses = "; ".join(f"{m.framework} {', '.join(m.clauses)}" for m in control.mappings)
+        clauses = "; ".join(f"{m.framework} {', '.join(_clauses(m))}" for m in control.mappings)
         props = [
             _prop("control-id", control.control_id),
             _prop("priority", control.priority),
@@ -211,6 +224,7 @@ def assessment_results(assessment: Assessment) -> dict[str, Any]:
         characterizations.append(
             _characterization(a.residual_risk, "after-recommended-controls", tool_uuid)
         )
+    threat_ids = _threat_ids(a)
     risk: dict[str, Any] = {
         "uuid": risk_uuid,
         "title": f"Membership inference on {a.system.name}",
@@ -225,13 +239,7 @@ def assessment_results(assessment: Assessment) -> dict[str, Any]:
             p for p in (_prop("risk-level", a.risk.level), _prop("appetite", a.risk.appetite)) if p
         ],
         "status": "open",
-        "threat-ids": [
-            {
-                "system": ATLAS_SYSTEM,
-                "id": f"{ATLAS_SYSTEM}/techniques/{ATLAS_TECHNIQUE}",
-                "href": f"{ATLAS_SYSTEM}/techniques/{ATLAS_TECHNIQUE}",
-            }
-        ],
+        **({"threat-ids": threat_ids} if threat_ids else {}),
         "characterizations": characterizations,
         "related-observations": observation_refs,
     }
@@ -299,7 +307,7 @@ def assessment_results(assessment: Assessment) -> dict[str, Any]:
             f"{m.framework} {c}"
             for control in a.controls
             for m in control.mappings
-            for c in m.clauses
+            for c in _clauses(m)
         }
     )
     result = {

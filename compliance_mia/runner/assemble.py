@@ -212,6 +212,7 @@ def run_assessment(
             headline=head,
             exposure=exposure_summary,
             regulations=list(policy.regulations),
+            **catalogue.scope_evidence(policy.regulations),
             what_if=what_if,
         )
         residual = residual_rating(controls, rating)
@@ -278,6 +279,7 @@ def run_assessment(
             ),
             exposure=exposure_summary,
             regulations=list(policy.regulations),
+            **catalogue.scope_evidence(policy.regulations),
             seed=policy.seed,
             statistics=settings.as_dict(),
             plan=plan,

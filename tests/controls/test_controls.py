@@ -77,7 +77,7 @@ def _profile(outcomes):
 
 # ------------------------------------------------------------ the shipped one
 def test_shipped_catalogue_has_the_required_controls(catalogue):
-    assert catalogue.version == "1.0.0"
+    assert catalogue.version == "1.1.0"
     assert len(catalogue.controls) >= 12
     assert REQUIRED <= set(catalogue.ids())
     assert {c.category for c in catalogue.controls} == {
@@ -102,11 +102,17 @@ def test_shipped_catalogue_maps_every_required_clause(catalogue):
             assert needle in clauses, (framework, needle)
 
 
-def test_every_regulation_id_has_a_titled_framework(catalogue):
-    shipped = {"gdpr", "uk_gdpr", "hipaa", "eu_ai_act", "edpb_opinion_28_2024", "owasp_ml_top10"}
-    assert shipped <= set(catalogue.spec.frameworks)
-    assert all(info.title for info in catalogue.spec.frameworks.values())
+SHIPPED_FRAMEWORKS = {
+    "gdpr", "uk_gdpr", "hipaa", "eu_ai_act", "edpb_opinion_28_2024", "owasp_ml_top10",
+    "owasp_ai_exchange", "mitre_atlas", "nist_ai_rmf", "nist_ai_100_2", "iso_27559", "iso_42001",
+}  # fmt: skip
+
+
+def test_every_framework_has_a_title_and_a_short_name(catalogue):
+    assert set(catalogue.framework_ids()) == SHIPPED_FRAMEWORKS
     assert catalogue.framework_title("hipaa").startswith("HIPAA")
+    for info in catalogue.spec.frameworks.values():
+        assert info.title and info.short
 
 
 def test_every_registered_attack_family_is_declared(catalogue):
@@ -124,6 +130,54 @@ def test_output_controls_impose_the_documented_exposures(catalogue):
 def test_uk_gdpr_inherits_gdpr_clauses(catalogue):
     control = catalogue.control("output-label-only")
     assert catalogue.clauses(control, "uk_gdpr") == catalogue.clauses(control, "gdpr")
+
+
+DEMO_SCOPE = ["gdpr", "eu_ai_act", "edpb_opinion_28_2024", "owasp_ml_top10", "mitre_atlas", "nist_ai_rmf"]
+
+
+def test_scope_evidence_cites_only_frameworks_in_scope(catalogue):
+    evidence = catalogue.scope_evidence(DEMO_SCOPE)
+    cited = {c.framework for c in evidence["citations"]}
+    assert cited <= set(DEMO_SCOPE) and "gdpr" in cited
+    assert not [c for c in evidence["citations"] if c.framework == "hipaa"]
+    with_hipaa = catalogue.scope_evidence([*DEMO_SCOPE, "hipaa"])["citations"]
+    method = [(c.framework, c.clause, c.verified) for c in with_hipaa if c.section == "method"]
+    assert ("hipaa", "164.514(b)(1)", False) in method and ("gdpr", "Art. 35(7)(c)", True) in method
+    # every framework is named (the clause table shows out-of-scope ones too); scope is recorded
+    names = {f.id: (f.short, f.in_scope) for f in evidence["frameworks"]}
+    assert names["gdpr"] == ("GDPR", True) and names["hipaa"] == ("HIPAA", False)
+
+
+def test_threat_ids_come_from_the_catalogue_with_their_verification(catalogue):
+    threats = {t.id: t for t in catalogue.scope_evidence(["hipaa"])["threats"]}
+    assert threats["AML.T0024.000"].framework == "mitre_atlas" and threats["AML.T0024.000"].verified
+    assert threats["AML.T0024.000"].href.endswith("/AML.T0024.000")
+    assert threats["ML04:2023"].verified
+    assert not threats["NISTAML.033"].verified
+
+
+def test_inheriting_framework_cites_its_parent_unverified(catalogue):
+    citations = catalogue.scope_evidence(["uk_gdpr"])["citations"]
+    assert citations and {c.framework for c in citations} == {"uk_gdpr"}
+    assert not any(c.verified for c in citations)  # checked against the EU text, not the UK text
+
+
+def test_unverified_clauses_are_marked_in_mappings(catalogue):
+    dp = catalogue.mappings(catalogue.control("dp-training"), ["gdpr", "hipaa", "iso_42001"])
+    by = {m.framework: m for m in dp}
+    assert by["gdpr"].unverified == ["Art. 25(1) data protection by design"]
+    assert "Art. 5(1)(f) integrity and confidentiality" in by["gdpr"].clauses
+    assert by["hipaa"].unverified == ["164.514(b)(1) expert determination"]
+    assert by["iso_42001"].unverified == by["iso_42001"].clauses  # framework not verified
+
+
+def test_every_shipped_reference_is_verified_or_marked(catalogue):
+    # the auditor's rule: nothing printed as fact unless checked; "(check)" notes are gone
+    text = catalogue.source.read_text(encoding="utf-8")
+    assert "(check" not in text and "Section 3" not in text.split("controls:\n")[0]
+    for info in catalogue.spec.frameworks.values():
+        if "not verified" in info.note or "not checked" in info.note:
+            assert not info.verified
 
 
 # ---------------------------------------------------------------- validation
@@ -149,7 +203,7 @@ def test_unknown_regulation_id_fails_with_file_line_and_accepted_ids(write_catal
         load_catalogue(path)
     text = str(err.value)
     assert f"controls.yaml:{line_of(path, 'ccpa:')}" in text
-    assert "framework 'ccpa' has no entry under frameworks" in text
+    assert "framework 'ccpa' is not declared under frameworks (declared: gdpr, uk_gdpr, hipaa" in text
 
 
 def test_undeclared_attack_family_and_duplicate_id_are_located(write_catalogue, line_of):
@@ -478,3 +532,22 @@ def test_every_situation_is_documented():
         encoding="utf-8"
     )
     assert not [name for name in SITUATIONS if f"`{name}`" not in doc]
+
+
+def test_threat_or_citation_of_an_undeclared_framework_is_located(write_catalogue, line_of):
+    path = write_catalogue("  - framework: nist_ai_100_2\n", "  - framework: nist_ai_100_3\n")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(path)
+    assert f"controls.yaml:{line_of(path, 'nist_ai_100_3')}: threats[2].framework" in str(err.value)
+    path = write_catalogue(
+        '    - {framework: gdpr, clause: "Art. 36(1)"',
+        '    - {framework: gdpr_2, clause: "Art. 36(1)"',
+    )
+    with pytest.raises(CatalogueError, match="framework 'gdpr_2' is not declared under frameworks"):
+        load_catalogue(path)
+
+
+def test_framework_ids_are_lower_case_identifiers(write_catalogue):
+    path = write_catalogue("  iso_42001:\n", "  ISO-42001:\n")
+    with pytest.raises(CatalogueError, match="must be lower case letters, digits and underscores"):
+        load_catalogue(path)

@@ -24,6 +24,7 @@ from compliance_mia.assessment import (
     AttackOutcome,
     ChangeItem,
     ChangeSummary,
+    Citation,
     ControlMapping,
     ControlRecommendation,
     CurvePoints,
@@ -33,6 +34,7 @@ from compliance_mia.assessment import (
     ExposureSummary,
     FileEvidence,
     Finding,
+    FrameworkRef,
     Headline,
     Histogram,
     Interval,
@@ -47,6 +49,7 @@ from compliance_mia.assessment import (
     SignOffInfo,
     SliceResult,
     SystemSummary,
+    ThreatRef,
     TieReport,
     WhatIfResult,
 )
@@ -231,6 +234,55 @@ def outcome(
         parameters={"reference_models": reference_models} if reference_models else {},
         duration_seconds=seconds,
     )
+
+
+#: What the controls catalogue would record for this scope (a fixture, not the shipped catalogue).
+FRAMEWORKS = [
+    FrameworkRef(id="gdpr", title="GDPR (Regulation (EU) 2016/679)", short="GDPR", in_scope=True),
+    FrameworkRef(id="hipaa", title="HIPAA Security and Privacy Rules (45 CFR Part 164)", short="HIPAA", in_scope=True),
+    FrameworkRef(id="eu-ai-act", title="EU AI Act (Regulation (EU) 2024/1689)", short="EU AI Act", in_scope=True),
+    FrameworkRef(id="owasp_ml_top10", title="OWASP Machine Learning Security Top 10 (2023)", short="OWASP ML Top 10",
+                 in_scope=False),
+    FrameworkRef(id="mitre_atlas", title="MITRE ATLAS", short="MITRE ATLAS", in_scope=False, url="https://atlas.mitre.org"),
+    FrameworkRef(
+        id="nist_ai_100_2",
+        title="NIST AI 100-2 E2025 Adversarial Machine Learning (taxonomy)",
+        short="NIST AI 100-2",
+        in_scope=False,
+        verified=False,
+        note="Taxonomy identifiers not checked against the published report.",
+    ),
+]
+THREATS = [
+    ThreatRef(
+        framework="mitre_atlas",
+        id="AML.T0024.000",
+        title="Exfiltration via AI Inference API: Infer Training Data Membership",
+        href="https://atlas.mitre.org/techniques/AML.T0024.000",
+    ),
+    ThreatRef(framework="owasp_ml_top10", id="ML04:2023", title="Membership Inference Attack"),
+    ThreatRef(framework="nist_ai_100_2", id="NISTAML.033", title="Membership inference", verified=False),
+]
+CITATIONS = [
+    Citation(section="scope", framework="gdpr", clause="Art. 35(7)(a)", requirement="a systematic description"),
+    Citation(section="scope.special_category", framework="gdpr", clause="Art. 9(1)",
+             requirement="a special category of personal data", verified=False),
+    Citation(section="scope.special_category", framework="hipaa", clause="160.103",
+             requirement="protected health information", verified=False),
+    Citation(section="threats.identifiers", framework="eu-ai-act", clause="Art. 15(5)",
+             requirement="Attacks on confidentiality of high-risk AI systems"),
+    Citation(section="method", framework="gdpr", clause="Art. 35(7)(c)", requirement="an assessment of the risks"),
+    Citation(section="method", framework="hipaa", clause="164.514(b)(1)",
+             requirement="methods and results documented", verified=False),
+    Citation(section="risk", framework="gdpr", clause="Art. 35(7)(c)", requirement="an assessment of the risks"),
+    Citation(section="risk", framework="hipaa", clause="164.308(a)(1)(ii)(A)", requirement="risk analysis"),
+    Citation(section="controls", framework="gdpr", clause="Art. 35(7)(d)", requirement="the measures envisaged"),
+    Citation(section="controls", framework="gdpr", clause="Art. 25", requirement="by design and by default",
+             verified=False),
+    Citation(section="change", framework="gdpr", clause="Art. 35(11)", requirement="review on change"),
+    Citation(section="summary.prior_consultation", framework="gdpr", clause="Art. 36(1)",
+             requirement="prior consultation of the supervisory authority"),
+]
 
 
 def build_assessment() -> Assessment:
@@ -577,7 +629,9 @@ def build_assessment() -> Assessment:
         utility_before=0.742,
         utility_after=0.731,
     )
-    gdpr = ControlMapping(framework="GDPR", clauses=["Art. 25(1)", "Art. 32(1)(b)", "Art. 5(1)(c)"])
+    gdpr = ControlMapping(
+        framework="GDPR", clauses=["Art. 25(1)", "Art. 32(1)(b)", "Art. 5(1)(c)"], unverified=["Art. 25(1)"]
+    )
     controls = [
         ControlRecommendation(
             control_id="output-labels-only",
@@ -745,6 +799,9 @@ def build_assessment() -> Assessment:
             "input they submit.",
         ),
         regulations=["gdpr", "hipaa", "eu-ai-act"],
+        frameworks=FRAMEWORKS,
+        threats=THREATS,
+        citations=CITATIONS,
         seed=20251120,
         statistics={
             "confidence_level": CONFIDENCE,
@@ -861,6 +918,7 @@ SECTION_TITLES = [
     "Annex B. Glossary",
     "Annex C. Limitations of the method",
     "Annex D. How to reproduce",
+    "Annex E. References and their verification",
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from compliance_mia.assessment import Interval
-from compliance_mia.diff import compare, render_change
+from compliance_mia.diff import compare
+from compliance_mia.report.change import render_change
 
 
 def _weaker(assessment):
