@@ -212,7 +212,6 @@ def run_assessment(
             headline=head,
             exposure=exposure_summary,
             regulations=list(policy.regulations),
-            **catalogue.scope_evidence(policy.regulations),
             what_if=what_if,
         )
         residual = residual_rating(controls, rating)
