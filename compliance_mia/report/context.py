@@ -26,6 +26,7 @@ from compliance_mia.assessment import (
     RecordRisk,
 )
 from compliance_mia.errors import InputError, Problem
+from compliance_mia.figures import point_at
 from compliance_mia.report import charts
 
 __all__ = [
@@ -227,10 +228,9 @@ def _fpr_levels(assessment: Assessment) -> list[float]:
 
 
 def _reference_point(assessment: Assessment) -> OperatingPoint | None:
-    if assessment.headline is None or not assessment.headline.tpr_at_fpr:
+    if assessment.headline is None:
         return None
-    target = assessment.headline.reference_fpr
-    return min(assessment.headline.tpr_at_fpr, key=lambda p: abs(p.fpr - target))
+    return point_at(assessment.headline.tpr_at_fpr, assessment.headline.reference_fpr)
 
 
 def build_context(

@@ -39,9 +39,7 @@ def test_demonstrated_needs_a_lower_bound_above_guessing(make_outcome):
 def test_strong_leakage_through_scores(make_outcome, make_headline, make_exposure):
     loss = make_outcome("loss", (0.72, 0.68, 0.76))
     gap = make_outcome("gap", (0.51, 0.48, 0.54), family="label-only")
-    findings = leakage_findings(
-        [loss, gap], make_headline(loss), make_headline(gap), make_exposure()
-    )
+    findings = leakage_findings([loss, gap], make_headline(loss), make_headline(gap), make_exposure())
     assert _ids(findings) == [
         "LEAK-MEMBERSHIP",
         "LEAK-SCORES-ONLY",
@@ -57,15 +55,11 @@ def test_strong_leakage_through_scores(make_outcome, make_headline, make_exposur
     assert leakage_profile([loss, gap], label_only={"gap"}).confidence == [loss]
 
 
-def test_label_only_leakage_names_the_attack_that_showed_it(
-    make_outcome, make_headline, make_exposure
-):
+def test_label_only_leakage_names_the_attack_that_showed_it(make_outcome, make_headline, make_exposure):
     loss = make_outcome("loss", (0.72, 0.68, 0.76))
     weak = make_outcome("label-robustness", (0.52, 0.48, 0.56), family="label-only")
     gap = make_outcome("gap", (0.57, 0.555, 0.585), family="label-only")
-    findings = leakage_findings(
-        [loss, weak, gap], make_headline(loss), make_headline(weak), make_exposure()
-    )
+    findings = leakage_findings([loss, weak, gap], make_headline(loss), make_headline(weak), make_exposure())
     label = next(f for f in findings if f.id == "LEAK-LABEL-ONLY")
     assert "gap does better than guessing: AUC = 0.57" in label.detail
     assert "cannot stop it" in label.detail and label.severity == "medium"
@@ -76,14 +70,35 @@ def test_no_leakage_is_stated_with_its_limits(make_outcome, make_headline, make_
     exposure = make_exposure(outputs="label", access="internal", description="labels")
     findings = leakage_findings([loss], make_headline(loss), None, exposure)
     assert _ids(findings) == ["LEAK-NONE-SHOWN"]
-    assert (
-        findings[0].severity == "info"
-        and "not proof that the model is anonymous" in findings[0].detail
-    )
+    assert findings[0].severity == "info" and "not proof that the model is anonymous" in findings[0].detail
 
 
 def test_nothing_measured(make_exposure):
-    findings = leakage_findings(
-        [], None, None, make_exposure(outputs="loss", access="authenticated", monitored=True)
-    )
+    findings = leakage_findings([], None, None, make_exposure(outputs="loss", access="authenticated", monitored=True))
     assert _ids(findings) == ["LEAK-NOT-MEASURED", "CONF-LOSS-EXPOSED"]
+
+
+def test_editing_a_threshold_in_the_risk_matrix_moves_the_findings(
+    tmp_path, make_outcome, make_headline, make_exposure
+):
+    """Finding grades read risk_matrix.yaml: raising its AUC threshold regrades the same figures."""
+    from compliance_mia.resources import policies_dir
+
+    loss = make_outcome("loss", (0.72, 0.68, 0.76))
+    profile = leakage_profile([loss], label_only=set())
+    before = _findings.leakage_findings(
+        [loss], make_headline(loss), None, make_exposure(), profile=profile, matrix=MATRIX
+    )
+    text = (policies_dir() / "risk_matrix.yaml").read_text(encoding="utf-8")
+    edited = text.replace(
+        "{fact: auc_lower, op: ge, value: 0.65}\n        - {fact: low_fpr_lift_lower, op: ge, value: 3}",
+        "{fact: auc_lower, op: ge, value: 0.75}\n        - {fact: low_fpr_lift_lower, op: ge, value: 3}",
+    )
+    assert edited != text
+    path = tmp_path / "risk_matrix.yaml"
+    path.write_text(edited, encoding="utf-8")
+    after = _findings.leakage_findings(
+        [loss], make_headline(loss), None, make_exposure(), profile=profile, matrix=load_matrix(path)
+    )
+    assert before[0].id == after[0].id == "LEAK-MEMBERSHIP"
+    assert (before[0].severity, after[0].severity) == ("high", "medium")
