@@ -15,7 +15,7 @@ from compliance_mia.metrics._evaluate import (
     operating_points,
     tpr_interval_record,
 )
-from compliance_mia.metrics._findings import statistics_findings
+from compliance_mia.metrics._findings import ci_label, statistics_findings
 from compliance_mia.metrics._headline import headline, strongest
 from compliance_mia.metrics._intervals import (
     advantage_interval,
@@ -44,6 +44,7 @@ from compliance_mia.metrics._slices import most_exposed_slice, slice_results
 
 __all__ = [
     "Determinability",
+    "ci_label",
     "default_delta",
     "tpr_determinable",
     "tpr_interval_record",
