@@ -146,6 +146,14 @@ def _brute_tie_share(scores, is_member, fpr):
     return 0.0, 0.0
 
 
+def _brute_window_tie(scores, is_member, fpr):
+    t = tpr_interval(roc_curve(scores, is_member), fpr, confidence=0.95)
+    non = np.sort(scores[~is_member])[::-1]
+    lo, hi = max(t.k_lower, 1), min(t.k_upper, non.size)
+    values = np.unique(non[lo - 1 : hi])
+    return max(np.sum(scores == v) for v in values) / scores.size
+
+
 def test_tie_share_matches_brute_force() -> None:
     gen = np.random.default_rng(3)
     settings = StatisticsSettings()
@@ -160,8 +168,10 @@ def test_tie_share_matches_brute_force() -> None:
             share, tied = _brute_tie_share(s, m, f)
             assert d.tie_share == pytest.approx(share)
             assert d.tied_records_share == pytest.approx(tied)
+            window = _brute_window_tie(s, m, f)
+            assert d.window_tie_share == pytest.approx(window)
             enough = f * n0 >= 10
-            assert d.determinable == (enough and share <= 0.5)
+            assert d.determinable == (enough and share <= 0.5 and window <= 0.5)
 
 
 def test_gap_like_scores_are_not_determinable() -> None:
@@ -181,6 +191,24 @@ def test_gap_like_scores_are_not_determinable() -> None:
             assert "of records share one score at the threshold" in p.reason
             assert p.non_members_needed is None  # more non-members would not help
             assert p.tpr.note == p.reason
+
+
+def test_huge_tie_just_beyond_the_threshold_is_not_determinable() -> None:
+    # 2.4% of records score above a tie holding 97.6%: at 1% FPR the threshold sits just above
+    # the tie (few records picked at random), but the interval's upper threshold falls inside
+    # it, so the interval would read "x% (y–99%)".
+    n = 5000
+    is_member = np.arange(2 * n) < n
+    scores = np.zeros(2 * n)
+    scores[:150] = np.linspace(2, 3, 150)  # 150 members above the tie
+    scores[n : n + 48] = np.linspace(1, 2, 48)  # 48 non-members above it; c = 50
+    settings = StatisticsSettings()
+    roc = roc_curve(scores, is_member)
+    d = tpr_determinable(roc, 0.01, settings=settings)
+    assert d.tie_share < 0.5  # rule (a) alone would print it
+    assert tpr_interval(roc, 0.01, confidence=0.95).upper > 0.99
+    assert not d.determinable and d.window_tie_share > 0.97
+    assert "share one score within the range" in d.reason
 
 
 def test_expected_false_positive_rule_in_plain_words() -> None:
