@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from compliance_mia.assessment import AttackOutcome, EpsilonBound, Headline
+from compliance_mia.metrics._determinable import tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound
 from compliance_mia.metrics._evaluate import auc_interval, operating_points
 from compliance_mia.metrics._ranking import ScoreGroups, roc_from_groups, tpr_at
@@ -44,12 +45,23 @@ def strongest(
     is_member: np.ndarray,
     *,
     reference_fpr: float,
+    settings: StatisticsSettings | None = None,
 ) -> str:
-    """Name of the attack with the highest TPR at ``reference_fpr`` (ties: highest AUC)."""
+    """Name of the attack with the highest TPR at ``reference_fpr`` (ties: highest AUC).
+
+    With ``settings``, a TPR that is not determinable
+    (:func:`~compliance_mia.metrics._determinable.tpr_determinable`) does not
+    count: an attack is never called strongest on a figure the report may not
+    print (e.g. a TPR decided by breaking a large tie at random); such
+    attacks rank below every determinable one, among themselves by AUC.
+    """
     best: tuple[float, float, str] | None = None
     for outcome in outcomes:
         groups = ScoreGroups.build(scores[outcome.name], is_member)
-        tpr = float(tpr_at(roc_from_groups(groups), reference_fpr))
+        roc = roc_from_groups(groups)
+        tpr = float(tpr_at(roc, reference_fpr))
+        if settings is not None and not tpr_determinable(roc, reference_fpr, settings=settings).determinable:
+            tpr = -1.0
         auc = outcome.metrics.auc.estimate
         key = (round(tpr, 12), -1.0 if auc is None else round(auc, 12), outcome.name)
         if best is None or key[:2] > best[:2]:
@@ -103,7 +115,9 @@ def headline(
     m = len(outcomes)
     alpha = settings.alpha
     per = 1.0 - alpha / m
-    name = strongest(outcomes, scores, is_member, reference_fpr=settings.reference_fpr)
+    name = strongest(
+        outcomes, scores, is_member, reference_fpr=settings.reference_fpr, settings=settings
+    )
     groups = ScoreGroups.build(scores[name], is_member)
     roc = roc_from_groups(groups)
     own = next(o for o in outcomes if o.name == name).metrics.auc

@@ -320,3 +320,23 @@ def test_group_exactly_at_min_size_is_reported(gen: np.random.Generator) -> None
     col[210:219] = "big"
     slices = slice_results(gen.normal(size=400), is_member, {"c": col.astype(str)}, settings=settings, seed=0)
     assert sorted(s.value for s in slices) == ["big", "edge"]
+
+
+def test_strongest_is_never_chosen_on_a_figure_that_may_not_be_printed() -> None:
+    # "gap": 97.6% of records tied at the top, its interpolated TPR at 1% FPR (1.3%) beats the
+    # real attack's; it must not become the headline attack on that figure.
+    gen = np.random.default_rng(11)
+    n = 5000
+    is_member = np.arange(2 * n) < n
+    gap = np.ones(2 * n)
+    gap[: int(0.012 * n)] = 0.0
+    gap[n : n + int(0.036 * n)] = 0.0
+    real = gen.normal(size=2 * n) - 0.3 * is_member  # weak: TPR at 1% FPR well below 1%
+    settings = StatisticsSettings(bootstrap_resamples=50)
+    scores = {"gap": gap, "real": real}
+    out = _outcomes(scores, is_member, settings)
+    from compliance_mia.metrics import strongest
+
+    assert strongest(out, scores, is_member, reference_fpr=0.01) == "gap"  # the old rule
+    h = headline(out, scores, is_member, settings=settings, seed=0)
+    assert h.strongest_attack == "real"
