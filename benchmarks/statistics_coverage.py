@@ -14,6 +14,8 @@ often the intervals contain the truth over repeated seeds:
 * ties: TPR intervals on rounded scores, where the threshold can fall inside a
   group of tied scores; coverage is counted over the figures the
   determinability rule lets through, and the share let through is shown;
+* heavily tied scores (as label-only attacks give): how often the
+  determinability rule lets a TPR through;
 * simultaneous (headline) intervals: m attacks with identically distributed
   scores, the strongest picked by its TPR at 1% FPR (the selection that
   biases a per-attack interval most), its AUC and TPR intervals Bonferroni-
@@ -193,6 +195,35 @@ def ties(reps: int, sizes: list[int]) -> None:
     )
 
 
+def heavy_ties(reps: int, sizes: list[int]) -> None:
+    """Label-only-like scores: most records share one score. How often is a TPR printed?"""
+    gen = np.random.default_rng(7)
+    settings = StatisticsSettings()
+    rows = []
+    for where in ("top", "bottom"):
+        for tied in (0.976, 0.8):
+            for n in sizes:
+                for f in (0.01, 0.1):
+                    printed = 0
+                    width: dict[bool, list[float]] = {True: [], False: []}
+                    for _ in range(reps):
+                        s, m = gaussian(gen, n, 1.0)
+                        tie = gen.random(2 * n) < tied
+                        s[tie] = 10.0 if where == "top" else -10.0
+                        roc = roc_from_groups(ScoreGroups.build(s, m))
+                        iv, det = tpr_interval_record(roc, f, settings=settings)
+                        printed += det.determinable
+                        width[det.determinable].append(iv.upper - iv.lower)
+                    w = {k: f"{np.mean(v):.3f}" if v else "-" for k, v in width.items()}
+                    rows.append([where, tied, n, f, f"{printed / reps:.2f}", w[True], w[False]])
+    table(
+        "Heavily tied scores (a share of records, members or not, given one score): share of TPR "
+        "figures printed; mean interval width of printed and of withheld figures",
+        ["tie at", "tied share", "n/side", "FPR", "share printed", "width printed", "width withheld"],
+        rows,
+    )
+
+
 def simultaneous(reps: int, sizes: list[int], m_attacks: list[int]) -> None:
     """Strongest of m attacks picked after the fact: corrected vs uncorrected coverage."""
     gen = np.random.default_rng(5)
@@ -356,6 +387,7 @@ def main() -> None:
     reps = 100 if args.quick else args.reps
     auc_and_tpr(reps, 500 if args.quick else 1000, [200] if args.quick else [200, 2000])
     ties(reps, [1000] if args.quick else [1000, 5000])
+    heavy_ties(reps, [1000] if args.quick else [1000, 5000])
     simultaneous(max(reps // 2, 20), [500] if args.quick else [500, 2000], [5, 11])
     slices(reps, 500 if args.quick else 1000)
     outside()
