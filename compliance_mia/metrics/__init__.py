@@ -2,8 +2,11 @@
 
 Pure functions of per-record attack scores (higher = more likely a member)
 and membership labels. Every figure carries its interval, confidence and
-sample size; figures the sample cannot support are marked not measurable,
-with the sample that would be needed. See docs/methodology.md.
+sample size, and every interval says what it is (``scope`` single or
+simultaneous over ``comparisons`` attacks, the exact ``method``, and for
+TPRs the counts that reproduce it). Figures the sample cannot support are
+marked not determinable by one rule (:func:`tpr_determinable`), with the
+reason. See docs/methodology.md.
 """
 
 from __future__ import annotations
