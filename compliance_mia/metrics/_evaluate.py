@@ -74,8 +74,9 @@ def tpr_method(t: TprInterval) -> str:
     return (
         f"threshold-adjusted Clopper–Pearson: one-sided exact binomial bounds at level "
         f"a = {t.bound_level:.4g} each on the members flagged at two thresholds set by "
-        f"non-member order statistics (strictly above the k_a = {t.k_lower}-th and at or above "
-        f"the k_b = {t.k_upper}-th highest of {t.n_non_members:,} non-member scores: "
+        f"non-member order statistics (strictly above the k_a-th and at or above the k_b-th "
+        f"highest of {t.n_non_members:,} non-member scores, k_a = {t.k_lower}, "
+        f"k_b = {t.k_upper}: "
         f"{t.members_lower:,} and {t.members_upper:,} of {t.n_members:,} members); "
         f"lower = Beta.ppf(a, x_lo, n − x_lo + 1), upper = Beta.ppf(1 − a, x_hi + 1, n − x_hi)"
     )
