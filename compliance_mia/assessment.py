@@ -36,6 +36,32 @@ def _finite_or_none(value: Any) -> Any:
     return value
 
 
+class TprCounts(_Frozen):
+    """Everything needed to recompute a threshold-adjusted Clopper–Pearson TPR interval.
+
+    lower = 0 if members_lower == 0 else Beta.ppf(bound_level, members_lower, n_members − members_lower + 1);
+    upper = 1 if members_upper == n_members else
+    Beta.ppf(1 − bound_level, members_upper + 1, n_members − members_upper).
+    """
+
+    target_fpr: float
+    n_members: int
+    n_non_members: int
+    bound_level: float = Field(
+        description="Error level a of each of the four one-sided bounds (α/4; α/(4m) if simultaneous)."
+    )
+    k_lower: int = Field(
+        description="Rank k_a: records scoring strictly above the k_a-th highest non-member are flagged (0: none)."
+    )
+    k_upper: int = Field(
+        description="Rank k_b: records scoring at or above the k_b-th highest non-member are flagged (> n0: all)."
+    )
+    members_lower: int = Field(description="Members flagged at the k_a threshold (x_lo).")
+    members_upper: int = Field(description="Members flagged at the k_b threshold (x_hi).")
+    fpr_lower: float = Field(description="Empirical FPR at the k_a threshold.")
+    fpr_upper: float = Field(description="Empirical FPR at the k_b threshold.")
+
+
 class Interval(_Frozen):
     """A point estimate with a two-sided confidence interval.
 
@@ -51,6 +77,24 @@ class Interval(_Frozen):
     method: str
     count: int | None = None
     n: int | None = None
+    scope: Literal["single", "simultaneous"] = Field(
+        "single",
+        description=(
+            "single: holds for this figure on its own; simultaneous: holds for all `comparisons` "
+            "attacks at once (Bonferroni), so it stays valid for the attack picked as strongest."
+        ),
+    )
+    comparisons: int = Field(1, ge=1, description="Attacks the simultaneous correction covers (1 for single).")
+    per_comparison_confidence: float | None = Field(
+        None, description="Confidence each interval was computed at: 1 − (1 − confidence)/comparisons."
+    )
+    determinable: bool = Field(
+        True, description="False: the figure is not determinable from this sample; never print it as a result."
+    )
+    note: str | None = Field(None, description="Why the figure is not determinable, in plain words.")
+    tpr_counts: TprCounts | None = Field(
+        None, description="Counts that reproduce a threshold-adjusted Clopper–Pearson TPR interval."
+    )
 
     _clean = field_validator("estimate", "lower", "upper", mode="before")(_finite_or_none)
 
@@ -84,8 +128,22 @@ class EpsilonBound(_Frozen):
     confidence: float
     thresholds_examined: int
     correction: str = Field(description="How the bound is kept valid when many thresholds/attacks are examined.")
+    attack: str | None = Field(None, description="Attack whose threshold gives the bound.")
+    threshold_rank: int | None = Field(
+        None, description="k: the rule flags records scoring strictly above the k-th highest non-member."
+    )
+    form: Literal["tpr/fpr", "tnr/fnr"] | None = Field(
+        None, description="tpr/fpr: ε ≥ ln((TPR⁻ − δ)/FPR⁺); tnr/fnr: ε ≥ ln((1 − FPR⁺ − δ)/(1 − TPR⁻))."
+    )
+    tpr_lower: float | None = Field(None, description="One-sided Clopper–Pearson lower bound on TPR used (TPR⁻).")
+    fpr_upper: float | None = Field(None, description="One-sided upper bound on FPR used (FPR⁺).")
+    members_flagged: int | None = None
+    n_members: int | None = None
+    n_non_members: int | None = None
+    per_test_level: float | None = Field(None, description="Error level of each one-sided bound after Bonferroni.")
+    assumptions: str | None = Field(None, description="What must hold for the bound to mean what it says.")
 
-    _clean = field_validator("epsilon_lower", mode="before")(_finite_or_none)
+    _clean = field_validator("epsilon_lower", "tpr_lower", "fpr_upper", mode="before")(_finite_or_none)
 
 
 class CurvePoints(_Frozen):
@@ -187,6 +245,14 @@ class SliceResult(_Frozen):
     tpr_at_fpr: Interval | None = None
     fpr: float | None = None
     small: bool = Field(False, description="Too few records to rank this slice.")
+    suppressed: bool = Field(
+        False,
+        description=(
+            "Groups with fewer than min_group_size members or non-members, merged into one row whose "
+            "value hides theirs (small-cell suppression); no figure is given for them."
+        ),
+    )
+    groups_merged: int = Field(1, description="How many groups a suppressed row stands for.")
 
 
 class RecordRisk(_Frozen):

@@ -2,15 +2,23 @@
 
 Pure functions of per-record attack scores (higher = more likely a member)
 and membership labels. Every figure carries its interval, confidence and
-sample size; figures the sample cannot support are marked not measurable,
-with the sample that would be needed. See docs/methodology.md.
+sample size, and every interval says what it is (``scope`` single or
+simultaneous over ``comparisons`` attacks, the exact ``method``, and for
+TPRs the counts that reproduce it). Figures the sample cannot support are
+marked not determinable by one rule (:func:`tpr_determinable`), with the
+reason. See docs/methodology.md.
 """
 
 from __future__ import annotations
 
+from compliance_mia.metrics._determinable import Determinability, tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound, threshold_grid
-from compliance_mia.metrics._evaluate import evaluate_attack, operating_points
-from compliance_mia.metrics._findings import statistics_findings
+from compliance_mia.metrics._evaluate import (
+    evaluate_attack,
+    operating_points,
+    tpr_interval_record,
+)
+from compliance_mia.metrics._findings import ci_label, statistics_findings
 from compliance_mia.metrics._headline import headline, strongest
 from compliance_mia.metrics._intervals import (
     advantage_interval,
@@ -34,10 +42,15 @@ from compliance_mia.metrics._ranking import (
     tpr_at_fpr,
 )
 from compliance_mia.metrics._records import MAX_RECORDS, record_risks
-from compliance_mia.metrics._settings import StatisticsSettings
+from compliance_mia.metrics._settings import StatisticsSettings, default_delta
 from compliance_mia.metrics._slices import most_exposed_slice, slice_results
 
 __all__ = [
+    "Determinability",
+    "ci_label",
+    "default_delta",
+    "tpr_determinable",
+    "tpr_interval_record",
     "MAX_RECORDS",
     "TIE_POLICY",
     "Roc",

@@ -18,9 +18,12 @@ from compliance_mia.assessment import (
     Interval,
     OperatingPoint,
     TieReport,
+    TprCounts,
 )
+from compliance_mia.metrics._determinable import Determinability, tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound
 from compliance_mia.metrics._intervals import (
+    TprInterval,
     advantage_interval,
     bootstrap_auc,
     min_detectable_tpr,
@@ -43,7 +46,7 @@ from compliance_mia.seeding import rng
 HISTOGRAM_BINS = 30
 
 AUC_METHOD = "bootstrap-percentile (stratified)"
-TPR_METHOD = "clopper-pearson (threshold-adjusted)"
+TPR_METHOD = "threshold-adjusted Clopper–Pearson"
 ADVANTAGE_METHOD = "dkw-massart"
 
 
@@ -59,17 +62,6 @@ def non_members_needed(fpr: float, settings: StatisticsSettings) -> int:
     return int(math.ceil(settings.min_false_positives / fpr - 1e-9))
 
 
-def not_measurable_reason(fpr: float, n_non_members: int, settings: StatisticsSettings) -> str:
-    expected = fpr * n_non_members
-    needed = non_members_needed(fpr, settings)
-    return (
-        f"Not measurable at this sample size: at a {fmt_rate(fpr)} false-positive rate, the "
-        f"{n_non_members:,} non-members would give only about {expected:.3g} wrongly flagged "
-        f"record(s), and at least {settings.min_false_positives} are needed before the rate can be "
-        f"told apart from chance. About {needed:,} non-members would be needed."
-    )
-
-
 def ppv(tpr: float, fpr: float, prior: float) -> float | None:
     """Precision P(member | flagged) when a share ``prior`` of those tested are members."""
     num = prior * tpr
@@ -77,37 +69,113 @@ def ppv(tpr: float, fpr: float, prior: float) -> float | None:
     return float(num / den) if den > 0 else None
 
 
+def tpr_method(t: TprInterval) -> str:
+    """Exact description of the threshold-adjusted Clopper–Pearson computation behind ``t``."""
+    return (
+        f"threshold-adjusted Clopper–Pearson: one-sided exact binomial bounds at level "
+        f"a = {t.bound_level:.4g} each on the members flagged at two thresholds set by "
+        f"non-member order statistics (strictly above the k_a-th and at or above the k_b-th "
+        f"highest of {t.n_non_members:,} non-member scores, k_a = {t.k_lower}, "
+        f"k_b = {t.k_upper}: "
+        f"{t.members_lower:,} and {t.members_upper:,} of {t.n_members:,} members); "
+        f"lower = Beta.ppf(a, x_lo, n − x_lo + 1), upper = Beta.ppf(1 − a, x_hi + 1, n − x_hi)"
+    )
+
+
+def tpr_counts(t: TprInterval, fpr: float) -> TprCounts:
+    """The stored counts from which ``t``'s bounds are recomputed."""
+    return TprCounts(
+        target_fpr=float(fpr),
+        n_members=t.n_members,
+        n_non_members=t.n_non_members,
+        bound_level=t.bound_level,
+        k_lower=t.k_lower,
+        k_upper=t.k_upper,
+        members_lower=t.members_lower,
+        members_upper=t.members_upper,
+        fpr_lower=t.lower_fpr,
+        fpr_upper=t.upper_fpr,
+    )
+
+
+def tpr_interval_record(
+    roc: Roc,
+    fpr: float,
+    *,
+    settings: StatisticsSettings,
+    comparisons: int = 1,
+) -> tuple[Interval, Determinability]:
+    """TPR at ``fpr`` as a self-describing Interval, with its determinability.
+
+    With ``comparisons`` m > 1 the interval is simultaneous over m attacks:
+    computed at confidence 1 − α/m (each of its four bounds at α/(4m)) and
+    labelled ``scope="simultaneous"``. A figure that is not determinable
+    keeps its numbers in the JSON but carries ``determinable=False`` and the
+    reason in ``note``.
+    """
+    m = max(int(comparisons), 1)
+    per = 1.0 - settings.alpha / m
+    t = tpr_interval(roc, fpr, confidence=per)
+    det = tpr_determinable(roc, fpr, settings=settings)
+    interval = Interval(
+        estimate=t.estimate,
+        lower=t.lower,
+        upper=t.upper,
+        confidence=float(settings.confidence_level),
+        method=tpr_method(t),
+        count=t.expected_count,
+        n=int(roc.n_members),
+        scope="simultaneous" if m > 1 else "single",
+        comparisons=m,
+        per_comparison_confidence=float(per),
+        determinable=det.determinable,
+        note=det.reason,
+        tpr_counts=tpr_counts(t, fpr),
+    )
+    return interval, det
+
+
 def operating_points(
-    roc: Roc, *, settings: StatisticsSettings, confidence: float | None = None
+    roc: Roc, *, settings: StatisticsSettings, comparisons: int = 1
 ) -> list[OperatingPoint]:
-    """One OperatingPoint per FPR level in ``settings``."""
-    conf = settings.confidence_level if confidence is None else confidence
-    n1, n0 = roc.n_members, roc.n_non_members
+    """One OperatingPoint per FPR level in ``settings``.
+
+    ``comparisons`` > 1 gives intervals simultaneous over that many attacks
+    (see :func:`tpr_interval_record`). Determinability follows
+    :func:`~compliance_mia.metrics._determinable.tpr_determinable`; a point
+    that is not determinable has ``measurable=False`` and the reason.
+    """
+    n1 = roc.n_members
+    conf = 1.0 - settings.alpha / max(int(comparisons), 1)
     points = []
     for f in settings.fpr_levels:
-        t = tpr_interval(roc, f, confidence=conf)
-        measurable = f * n0 >= settings.min_false_positives
+        interval, det = tpr_interval_record(roc, f, settings=settings, comparisons=comparisons)
+        too_few = det.expected_false_positives < settings.min_false_positives
         points.append(
             OperatingPoint(
                 fpr=float(f),
-                tpr=Interval(
-                    estimate=t.estimate,
-                    lower=t.lower,
-                    upper=t.upper,
-                    confidence=float(conf),
-                    method=TPR_METHOD,
-                    count=t.expected_count,
-                    n=int(n1),
+                tpr=interval,
+                measurable=det.determinable,
+                reason=det.reason,
+                non_members_needed=(
+                    non_members_needed(f, settings) if det.determinable or too_few else None
                 ),
-                measurable=measurable,
-                reason=None if measurable else not_measurable_reason(f, n0, settings),
-                non_members_needed=non_members_needed(f, settings),
                 min_detectable_tpr=min_detectable_tpr(n1, f, confidence=conf),
-                ppv=ppv(t.estimate, f, settings.member_prior),
+                ppv=ppv(float(interval.estimate), f, settings.member_prior),
                 threshold=threshold_at(roc, f),
             )
         )
     return points
+
+
+def auc_method(resamples: int) -> str:
+    """Exact description of the AUC interval computation."""
+    return (
+        f"{AUC_METHOD}: {resamples:,} resamples drawing members and non-members separately with "
+        "replacement; Mann–Whitney AUC of each (ties count ½); interval = the α/2 and 1 − α/2 "
+        "quantiles (numpy linear interpolation) of the resampled AUCs, α = 1 − per-comparison "
+        "confidence"
+    )
 
 
 def auc_interval(
@@ -116,29 +184,35 @@ def auc_interval(
     settings: StatisticsSettings,
     seed: int,
     stream: str,
-    confidence: float | None = None,
+    comparisons: int = 1,
     resamples: int | None = None,
 ) -> Interval:
     """AUC with a seeded stratified bootstrap percentile interval.
 
-    ``resamples`` overrides the policy's count, e.g. for a high-confidence
-    (selection-corrected) interval whose tails need more resamples.
+    ``comparisons`` m > 1 gives an interval simultaneous over m attacks
+    (quantiles at α/(2m)); ``resamples`` overrides the policy's count, e.g.
+    for such an interval, whose tails need more resamples. The interval is
+    not widened to contain the estimate: the stratified bootstrap mean of the
+    AUC equals the estimate exactly, and an estimate outside the percentile
+    interval would be reported as it is (its frequency is measured in
+    benchmarks/statistics_coverage.py).
     """
-    conf = settings.confidence_level if confidence is None else confidence
+    m = max(int(comparisons), 1)
+    per = 1.0 - settings.alpha / m
+    b = int(resamples or settings.bootstrap_resamples)
     auc = auc_from_groups(groups)
-    samples = bootstrap_auc(
-        groups,
-        resamples=resamples or settings.bootstrap_resamples,
-        rng=rng(seed, "bootstrap", stream),
-    )
-    lo, hi = percentile_interval(samples, confidence=conf)
+    samples = bootstrap_auc(groups, resamples=b, rng=rng(seed, "bootstrap", stream))
+    lo, hi = percentile_interval(samples, confidence=per)
     return Interval(
         estimate=auc,
-        lower=min(lo, auc),
-        upper=max(hi, auc),
-        confidence=float(conf),
-        method=AUC_METHOD,
+        lower=lo,
+        upper=hi,
+        confidence=float(settings.confidence_level),
+        method=auc_method(b),
         n=int(groups.n_members + groups.n_non_members),
+        scope="simultaneous" if m > 1 else "single",
+        comparisons=m,
+        per_comparison_confidence=float(per),
     )
 
 
@@ -232,7 +306,10 @@ def evaluate_attack(
             lower=adv_lo,
             upper=adv_hi,
             confidence=float(settings.confidence_level),
-            method=ADVANTAGE_METHOD,
+            method=(
+                f"{ADVANTAGE_METHOD}: advantage ± (sqrt(ln(4/α)/(2·n_members)) + "
+                "sqrt(ln(4/α)/(2·n_non_members))), clipped to [0, 1]"
+            ),
             n=int(n1 + n0),
         ),
         operating_points=operating_points(roc, settings=settings),

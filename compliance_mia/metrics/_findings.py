@@ -15,24 +15,37 @@ WIDE_AUC_INTERVAL = 0.1
 _MODEL_COLUMNS = {"class", "prediction"}
 
 
+def ci_label(interval: Interval) -> str:
+    """How an interval must be labelled: "95% CI" or "95% simultaneous CI over 11 attacks".
+
+    Renderers label every interval with this, so that the same figure never
+    appears with two different intervals under one name.
+    """
+    if interval.scope == "simultaneous":
+        return f"{interval.confidence:.0%} simultaneous CI over {interval.comparisons} attacks"
+    return f"{interval.confidence:.0%} CI"
+
+
 def _ci(interval: Interval, digits: int = 3) -> str:
+    if not interval.determinable:
+        return interval.note or "not determinable"
     if interval.estimate is None:
         return "not available"
     text = f"{interval.estimate:.{digits}f}"
     if interval.lower is not None and interval.upper is not None:
         lo, hi = f"{interval.lower:.{digits}f}", f"{interval.upper:.{digits}f}"
-        text += f" ({interval.confidence:.0%} CI {lo}–{hi})"
+        text += f" ({ci_label(interval)} {lo}–{hi})"
     return text
 
 
 def _pct_ci(interval: Interval) -> str:
+    if not interval.determinable:
+        return interval.note or "not determinable"
     if interval.estimate is None:
         return "not available"
     text = fmt_rate(interval.estimate)
     if interval.lower is not None and interval.upper is not None:
-        text += (
-            f" ({interval.confidence:.0%} CI {fmt_rate(interval.lower)}–{fmt_rate(interval.upper)})"
-        )
+        text += f" ({ci_label(interval)} {fmt_rate(interval.lower)}–{fmt_rate(interval.upper)})"
     return text
 
 
@@ -164,12 +177,18 @@ def slice_findings(
                 "Its interval overlaps the overall figure, so the data do not show that this group "
                 "is more exposed than the average record."
             )
-        tpr_text = (
-            f" At a {fmt_rate(settings.reference_fpr)} false-positive rate the attack identifies "
-            f"{_pct_ci(top.tpr_at_fpr)} of its members."
-            if top.tpr_at_fpr is not None
-            else ""
-        )
+        if top.tpr_at_fpr is None:
+            tpr_text = ""
+        elif not top.tpr_at_fpr.determinable:
+            tpr_text = (
+                f" Its rate at a {fmt_rate(settings.reference_fpr)} false-positive rate is "
+                f"{top.tpr_at_fpr.note or 'not determinable'}."
+            )
+        else:
+            tpr_text = (
+                f" At a {fmt_rate(settings.reference_fpr)} false-positive rate the attack "
+                f"identifies {_pct_ci(top.tpr_at_fpr)} of its members."
+            )
         out.append(
             Finding(
                 id="F-SLICE-1",

@@ -4,8 +4,10 @@ Choosing the strongest of m attacks after looking at the results and then
 quoting its interval as if it had been chosen in advance overstates what is
 known. The headline therefore recomputes the strongest attack's intervals so
 that they would hold for all m attacks at once (Bonferroni: each at
-confidence 1 − α/m), and takes the ε bound over every attack and threshold
-under one simultaneous correction.
+confidence 1 − α/m; ``scope="simultaneous"``, ``comparisons=m``), and takes
+the ε bound over every attack and threshold under one simultaneous
+correction, naming the attack and threshold the largest bound comes from
+(which need not be the strongest attack).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import math
 import numpy as np
 
 from compliance_mia.assessment import AttackOutcome, EpsilonBound, Headline
+from compliance_mia.metrics._determinable import tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound
-from compliance_mia.metrics._evaluate import AUC_METHOD, auc_interval, operating_points
+from compliance_mia.metrics._evaluate import auc_interval, operating_points
 from compliance_mia.metrics._ranking import ScoreGroups, roc_from_groups, tpr_at
 from compliance_mia.metrics._settings import StatisticsSettings
 
@@ -42,12 +45,23 @@ def strongest(
     is_member: np.ndarray,
     *,
     reference_fpr: float,
+    settings: StatisticsSettings | None = None,
 ) -> str:
-    """Name of the attack with the highest TPR at ``reference_fpr`` (ties: highest AUC)."""
+    """Name of the attack with the highest TPR at ``reference_fpr`` (ties: highest AUC).
+
+    With ``settings``, a TPR that is not determinable
+    (:func:`~compliance_mia.metrics._determinable.tpr_determinable`) does not
+    count: an attack is never called strongest on a figure the report may not
+    print (e.g. a TPR decided by breaking a large tie at random); such
+    attacks rank below every determinable one, among themselves by AUC.
+    """
     best: tuple[float, float, str] | None = None
     for outcome in outcomes:
         groups = ScoreGroups.build(scores[outcome.name], is_member)
-        tpr = float(tpr_at(roc_from_groups(groups), reference_fpr))
+        roc = roc_from_groups(groups)
+        tpr = float(tpr_at(roc, reference_fpr))
+        if settings is not None and not tpr_determinable(roc, reference_fpr, settings=settings).determinable:
+            tpr = -1.0
         auc = outcome.metrics.auc.estimate
         key = (round(tpr, 12), -1.0 if auc is None else round(auc, 12), outcome.name)
         if best is None or key[:2] > best[:2]:
@@ -101,36 +115,25 @@ def headline(
     m = len(outcomes)
     alpha = settings.alpha
     per = 1.0 - alpha / m
-    name = strongest(outcomes, scores, is_member, reference_fpr=settings.reference_fpr)
+    name = strongest(
+        outcomes, scores, is_member, reference_fpr=settings.reference_fpr, settings=settings
+    )
     groups = ScoreGroups.build(scores[name], is_member)
     roc = roc_from_groups(groups)
-    auc = auc_interval(
-        groups,
+    own = next(o for o in outcomes if o.name == name).metrics.auc
+    if m == 1 and own.lower is not None:
+        # One attack: the headline is that attack's figure, with the very same interval.
+        auc = own
+    else:
+        auc = auc_interval(
+            groups,
         settings=settings,
         seed=seed,
         stream=f"headline/{name}",
-        confidence=per,
+        comparisons=m,
         resamples=headline_resamples(settings, m),
     )
-    points = operating_points(roc, settings=settings, confidence=per)
-    if m > 1:
-        note = f" (Bonferroni over {m} attacks: {per:.2%} each)"
-        auc = auc.model_copy(
-            update={"confidence": settings.confidence_level, "method": AUC_METHOD + note}
-        )
-        points = [
-            p.model_copy(
-                update={
-                    "tpr": p.tpr.model_copy(
-                        update={
-                            "confidence": settings.confidence_level,
-                            "method": p.tpr.method + note,
-                        }
-                    )
-                }
-            )
-            for p in points
-        ]
+    points = operating_points(roc, settings=settings, comparisons=m)
     return Headline(
         strongest_attack=name,
         auc=auc,
@@ -155,19 +158,29 @@ def _epsilon_over_attacks(
             delta=settings.delta,
             confidence=settings.confidence_level,
             n_comparisons=m,
+            attack=o.name,
         )
         for o in outcomes
     ]
-    values = [b.epsilon_lower for b in bounds if b.epsilon_lower is not None]
     examined = sum(b.thresholds_examined for b in bounds) // m
-    return EpsilonBound(
-        epsilon_lower=max(values) if values else None,
-        delta=float(settings.delta),
-        confidence=float(settings.confidence_level),
-        thresholds_examined=int(examined),
-        correction=(
-            f"Largest bound over {m} attack(s) × their thresholds ({examined} threshold tests in "
-            "all); every test is Bonferroni-corrected for all of them together, so the bound holds "
-            f"at {settings.confidence_level:.0%} confidence after picking the largest."
-        ),
+    valued = [b for b in bounds if b.epsilon_lower is not None]
+    best = max(valued, key=lambda b: b.epsilon_lower or 0.0) if valued else bounds[0]
+    where = (
+        f"; the largest comes from {best.attack} at the threshold flagging records that score "
+        f"above the top {best.threshold_rank} non-member(s)"
+        if valued
+        else ""
+    )
+    return best.model_copy(
+        update={
+            "epsilon_lower": best.epsilon_lower if valued else None,
+            "attack": best.attack if valued else None,
+            "thresholds_examined": int(examined),
+            "correction": (
+                f"Largest bound over {m} attack(s) × their thresholds ({examined} threshold tests "
+                "in all); every test is Bonferroni-corrected for all of them together, so the "
+                f"bound holds at {settings.confidence_level:.0%} confidence after picking the "
+                f"largest{where}."
+            ),
+        }
     )

@@ -55,6 +55,13 @@ class TprInterval:
     expected_count: int
     lower_fpr: float
     upper_fpr: float
+    k_lower: int = 0
+    k_upper: int = 0
+    members_lower: int = 0
+    members_upper: int = 0
+    bound_level: float = 0.0
+    n_members: int = 0
+    n_non_members: int = 0
 
 
 def _kth_vertex(roc: Roc, k: int) -> int:
@@ -76,6 +83,12 @@ def tpr_interval(roc: Roc, fpr: float, *, confidence: float) -> TprInterval:
     one-sided Clopper–Pearson bounds on the members at level α/4 each. The
     four statements hold together with probability ≥ 1 − α (Bonferroni),
     whatever the score distribution, with or without ties.
+
+    The interval is not widened to contain ``estimate``: by construction the
+    k_a threshold has empirical FPR below ``fpr`` and the k_b threshold above
+    it, so ``lower ≤ estimate ≤ upper`` holds on its own, and a failure would
+    reveal an error rather than be hidden. Every count behind the bounds is
+    returned so that they can be recomputed from the ranks and counts alone.
     """
     alpha = 1.0 - confidence
     a = alpha / 4.0
@@ -100,15 +113,20 @@ def tpr_interval(roc: Roc, fpr: float, *, confidence: float) -> TprInterval:
     else:
         i = _kth_vertex(roc, k_b)
         x_hi, fpr_hi = int(roc.tp[i]), float(roc.fpr[i])
-    lower = min(float(cp_lower(x_lo, n1, a)), estimate)
-    upper = max(float(cp_upper(x_hi, n1, a)), estimate)
     return TprInterval(
         estimate=estimate,
-        lower=lower,
-        upper=upper,
+        lower=float(cp_lower(x_lo, n1, a)),
+        upper=float(cp_upper(x_hi, n1, a)),
         expected_count=int(round(estimate * n1)),
         lower_fpr=fpr_lo,
         upper_fpr=fpr_hi,
+        k_lower=int(k_a),
+        k_upper=int(k_b),
+        members_lower=int(x_lo),
+        members_upper=int(x_hi),
+        bound_level=float(a),
+        n_members=int(n1),
+        n_non_members=int(n0),
     )
 
 

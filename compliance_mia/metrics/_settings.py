@@ -18,6 +18,24 @@ if TYPE_CHECKING:
 #: 1/N for a handful of subjects would make the ε bound meaningless.
 MAX_DEFAULT_DELTA = 1e-3
 
+#: δ derived from N data subjects is 1/(DELTA_DIVISOR · N): strictly below 1/N.
+DELTA_DIVISOR = 10
+
+
+def default_delta(data_subjects: int) -> float:
+    """δ = min(1/(10·N), 10⁻³) for N data subjects: always strictly below 1/N.
+
+    δ is the probability with which an (ε, δ) guarantee may fail outright;
+    δ = 1/N would allow a mechanism that publishes one whole record of N
+    and still be called private, so the convention is δ well below 1/N. A
+    factor 10 below keeps that margin while not making δ so small that the
+    bound loses its meaning for large N (the bound hardly depends on δ when
+    δ is much smaller than the measured TPR). The cap keeps δ meaningful
+    for a handful of subjects.
+    """
+    n = max(int(data_subjects), 1)
+    return min(1.0 / (DELTA_DIVISOR * n), MAX_DEFAULT_DELTA)
+
 
 @dataclass(frozen=True)
 class StatisticsSettings:
@@ -39,6 +57,13 @@ class StatisticsSettings:
         A TPR at FPR f is measurable only if f × non-members reaches this.
     min_slice_size
         Slices with fewer members or non-members are flagged, not ranked.
+    min_group_size
+        Groups with fewer members or fewer non-members than this are never
+        reported by value (small-cell suppression, k-anonymity style).
+    max_tie_share
+        A TPR at FPR is not determinable when more than this share of the
+        records the attack flags at that FPR are picked at random from a
+        group of tied scores rather than by the score itself.
     top_records
         How many highest-risk record IDs the report lists.
     reference_fpr
@@ -52,6 +77,8 @@ class StatisticsSettings:
     member_prior: float = 0.5
     min_false_positives: int = 10
     min_slice_size: int = 50
+    min_group_size: int = 10
+    max_tie_share: float = 0.5
     top_records: int = 20
     reference_fpr: float = 0.01
 
@@ -73,6 +100,10 @@ class StatisticsSettings:
             raise ValueError(
                 "min_false_positives and min_slice_size must be positive, top_records >= 0"
             )
+        if self.min_group_size < 1:
+            raise ValueError("min_group_size must be positive")
+        if not 0 <= self.max_tie_share < 1:
+            raise ValueError("max_tie_share must be at least 0 and below 1")
         if not 0 < self.reference_fpr < 1:
             raise ValueError("reference_fpr must be strictly between 0 and 1")
 
@@ -85,8 +116,10 @@ class StatisticsSettings:
     def from_policy(cls, policy: Policy) -> StatisticsSettings:
         """Settings from the policy's ``statistics`` section.
 
-        δ defaults to 1 / number of data subjects (the usual "δ below 1/N"
-        convention), never above :data:`MAX_DEFAULT_DELTA`; the member prior
+        δ defaults to 1/(10 · number of data subjects), strictly below 1/N
+        (see :func:`default_delta`), never above :data:`MAX_DEFAULT_DELTA`.
+        ``min_group_size`` and ``max_tie_share`` are read from the policy when
+        it has them (defaults 10 and 0.5 otherwise). The member prior
         defaults to 0.5 (an attacker testing as many members as non-members).
         The reference FPR is 1% when the policy lists it, otherwise the
         listed level closest to 1%.
@@ -94,7 +127,7 @@ class StatisticsSettings:
         spec = policy.statistics
         delta = spec.delta
         if delta is None:
-            delta = min(1.0 / max(int(policy.data.data_subjects), 1), MAX_DEFAULT_DELTA)
+            delta = default_delta(int(policy.data.data_subjects))
         levels = tuple(sorted(float(f) for f in spec.fpr_levels))
         reference = min(levels, key=lambda f: (abs(math.log(f / 0.01)), f))
         return cls(
@@ -105,6 +138,8 @@ class StatisticsSettings:
             member_prior=float(spec.member_prior) if spec.member_prior is not None else 0.5,
             min_false_positives=int(spec.min_false_positives),
             min_slice_size=int(spec.min_slice_size),
+            min_group_size=int(getattr(spec, "min_group_size", cls.min_group_size)),
+            max_tie_share=float(getattr(spec, "max_tie_share", cls.max_tie_share)),
             top_records=int(spec.top_records),
             reference_fpr=float(reference),
         )

@@ -41,7 +41,8 @@ def test_every_field_is_filled_with_plain_values(
     for p in m.operating_points:
         assert p.measurable and p.reason is None
         assert p.tpr.lower <= p.tpr.estimate <= p.tpr.upper
-        assert p.tpr.n == 3000 and p.tpr.method.startswith("clopper-pearson")
+        assert p.tpr.n == 3000 and p.tpr.method.startswith("threshold-adjusted Clopper–Pearson")
+        assert p.tpr.scope == "single" and p.tpr.comparisons == 1 and p.tpr.determinable
         assert p.ppv is not None and 0.5 < p.ppv < 1
         assert p.min_detectable_tpr is not None and p.min_detectable_tpr > p.fpr
         assert p.threshold is not None
@@ -72,10 +73,11 @@ def test_small_sample_low_fpr_not_measurable(
     for f in (0.001, 0.01):
         p = by_fpr[f]
         assert not p.measurable
-        assert "Not measurable at this sample size" in p.reason
-        assert "300 non-members" in p.reason
+        assert p.reason.startswith("not determinable: only ")
+        assert "among 300 non-members" in p.reason and "at least 10 needed" in p.reason
         assert p.non_members_needed == round(10 / f)
         assert f"{p.non_members_needed:,}" in p.reason
+        assert not p.tpr.determinable and p.tpr.note == p.reason
     assert by_fpr[0.1].measurable
     assert m.auc.lower <= 0.5 <= m.auc.upper
 

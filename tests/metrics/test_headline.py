@@ -43,9 +43,13 @@ def test_strongest_attack_and_wider_intervals(
     single = outcomes[1].metrics
     assert h.auc.estimate == pytest.approx(single.auc.estimate)
     assert h.auc.upper - h.auc.lower > single.auc.upper - single.auc.lower
-    assert h.auc.confidence == 0.95 and "Bonferroni over 3" in h.auc.method
+    assert h.auc.confidence == 0.95 and h.auc.per_comparison_confidence == pytest.approx(1 - 0.05 / 3)
+    assert (h.auc.scope, h.auc.comparisons) == ("simultaneous", 3)
+    assert single.auc.scope == "single" and single.auc.comparisons == 1
     for hp, sp in zip(h.tpr_at_fpr, single.operating_points, strict=True):
         assert hp.tpr.lower <= sp.tpr.lower and hp.tpr.upper >= sp.tpr.upper
+        assert (hp.tpr.scope, hp.tpr.comparisons) == ("simultaneous", 3)
+        assert hp.tpr.tpr_counts.bound_level == pytest.approx(0.05 / 12)
     assert "strongest of 3 attacks" in h.selection_correction
     assert h.reference_fpr == 0.01
     assert h.epsilon is not None
@@ -75,7 +79,8 @@ def test_single_attack_needs_no_correction(
     outcomes = _outcomes({"only": s}, is_member, settings)
     h = headline(outcomes, {"only": s}, is_member, settings=settings, seed=0)
     assert "no correction" in h.selection_correction
-    assert h.auc.method == outcomes[0].metrics.auc.method
+    assert h.auc == outcomes[0].metrics.auc  # one figure, one interval
+    assert h.auc.scope == "single" and h.tpr_at_fpr[1].tpr.scope == "single"
 
 
 def test_selection_corrected_interval_draws_enough_resamples_for_its_tails() -> None:

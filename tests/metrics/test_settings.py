@@ -29,7 +29,9 @@ def _policy(statistics: dict, subjects: int = 50_000) -> Policy:
 
 def test_defaults_from_policy() -> None:
     s = StatisticsSettings.from_policy(_policy({}))
-    assert s.delta == pytest.approx(1 / 50_000)
+    assert s.delta == pytest.approx(1 / 500_000)  # 1/(10 N): strictly below 1/N
+    assert s.delta < 1 / 50_000
+    assert (s.min_group_size, s.max_tie_share) == (10, 0.5)
     assert s.member_prior == 0.5
     assert s.reference_fpr == 0.01
     assert s.as_dict()["fpr_levels"] == [0.001, 0.01, 0.1]

@@ -43,7 +43,8 @@ def test_slice_without_members_is_small_and_empty(settings: StatisticsSettings) 
     is_member = np.arange(200) < 100
     col = np.where(np.arange(200) < 150, "x", "only-non")
     slices = slice_results(scores, is_member, {"g": col}, settings=settings, seed=0)
-    empty = [s for s in slices if s.value == "only-non"][0]
+    assert all(s.value != "only-non" for s in slices)  # a group without members is suppressed
+    empty = [s for s in slices if s.suppressed][0]
     assert empty.small and empty.n_members == 0 and empty.auc.estimate is None
     assert most_exposed_slice([empty]) is None
 
@@ -74,5 +75,10 @@ def test_many_valued_column_is_capped(gen: np.random.Generator) -> None:
     col = np.array([f"v{i % 300}" for i in range(n)])
     slices = slice_results(
         gen.normal(size=n), gen.random(n) < 0.5, {"id_like": col}, settings=settings, seed=0
+    )
+    assert len(slices) == 1 and slices[0].suppressed  # every one of them has < 10 members
+    col = np.array([f"v{i % 60}" for i in range(12_000)])
+    slices = slice_results(
+        gen.normal(size=12_000), gen.random(12_000) < 0.5, {"id_like": col}, settings=settings, seed=0
     )
     assert len(slices) == 50
