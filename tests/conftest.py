@@ -39,3 +39,19 @@ def small_case_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def read_frame(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)
+
+
+@pytest.fixture(autouse=True)
+def _compliance_mia_loggers_enabled():
+    """Keep the package's loggers enabled for caplog.
+
+    Some libraries imported by other tests (dask.distributed) apply a logging
+    config with ``disable_existing_loggers``, which would silently disable
+    loggers created before it and make warning assertions order-dependent.
+    """
+    import logging
+
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("compliance_mia") and isinstance(logger, logging.Logger):
+            logger.disabled = False
+    yield

@@ -223,6 +223,8 @@ statistics:
   min_false_positives: 10
   min_slice_size: 50
   top_records: 20
+  min_group_size: 10
+  max_tie_share: 0.5
 """
     ],
     "RiskSpec": [

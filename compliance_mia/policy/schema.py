@@ -380,7 +380,11 @@ class StatisticsSpec(_Strict):
     )
     bootstrap_resamples: int = Field(1000, ge=100, le=100_000, description="Bootstrap resamples for the AUC interval.")
     delta: float | None = Field(
-        None, gt=0, lt=1, description="δ for the empirical ε lower bound; default 1 / number of data subjects."
+        None,
+        gt=0,
+        lt=1,
+        description="δ for the empirical ε lower bound; default 1 / (10 × data subjects), at most 0.001, "
+        "so always below 1/N.",
     )
     member_prior: float | None = Field(
         None, gt=0, lt=1, description="Assumed share of members among people an attacker tests, for precision (PPV)."
@@ -392,6 +396,21 @@ class StatisticsSpec(_Strict):
         50, ge=5, description="Slices with fewer members or non-members are flagged, not ranked."
     )
     top_records: int = Field(20, ge=0, le=10_000, description="How many highest-risk record IDs the report lists.")
+    min_group_size: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Slice groups with fewer members or fewer non-members are never reported by value; they are "
+        "merged into one suppressed row per column (small-cell suppression).",
+    )
+    max_tie_share: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="A TPR at FPR is not determinable when more than this share of the records flagged at that FPR "
+        "are picked at random from tied scores, or a tie holding more than this share of all records lies within "
+        "the interval's threshold window.",
+    )
 
 
 class RiskSpec(_Strict):
