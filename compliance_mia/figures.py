@@ -117,47 +117,67 @@ def confidence_label(value: Any) -> str:
     return fpr_label(value)
 
 
+def ci_label(interval: Interval) -> str:
+    """How an interval is named: "95% CI" (this figure alone) or "95% simultaneous CI over 11 attacks".
+
+    Every interval text goes through this, so the same figure never appears
+    with two different intervals under one name.
+    """
+    conf = confidence_label(interval.confidence)
+    if interval.scope == "simultaneous":
+        return f"{conf} simultaneous CI over {interval.comparisons} attacks"
+    return f"{conf} CI"
+
+
+def _undeterminable(interval: Interval) -> str | None:
+    if interval.determinable:
+        return None
+    return interval.note or "not determinable at this sample size"
+
+
 def interval_pct(interval: Interval | None, *, show_n: bool = True, n_label: str = "") -> str:
-    """A proportion with its interval: ``4.2% (95% CI 3.1–5.6%, n = 5,000)``."""
+    """A proportion with its named interval: ``4.2% (95% CI 3.1–5.6%, n = 5,000)``.
+
+    A figure the not-determinable rule withholds reads as its reason, never as a number.
+    """
     if interval is None or interval.estimate is None:
         return "not measured"
+    withheld = _undeterminable(interval)
+    if withheld is not None:
+        return withheld
     values = [v for v in (interval.estimate, interval.lower, interval.upper) if v is not None]
     places = _pct_places(values)
     text = _pct_text(interval.estimate, places)
     inside: list[str] = []
     if interval.lower is not None and interval.upper is not None:
         low = _pct_text(interval.lower, places).rstrip("%")
-        inside.append(
-            f"{confidence_label(interval.confidence)} CI "
-            f"{low}{DASH}{_pct_text(interval.upper, places)}"
-        )
+        inside.append(f"{ci_label(interval)} {low}{DASH}{_pct_text(interval.upper, places)}")
     if show_n and interval.n is not None:
         inside.append(f"n = {count(interval.n)}{(' ' + n_label) if n_label else ''}")
     return f"{text} ({', '.join(inside)})" if inside else text
 
 
 def interval_score(interval: Interval | None, places: int = 3) -> str:
-    """A score on 0–1 that is not a share (AUC): ``0.874 (95% CI 0.866–0.882)``."""
+    """A score on 0–1 that is not a share (AUC) with its named interval: ``0.874 (95% CI 0.866–0.882)``."""
     if interval is None or interval.estimate is None:
         return "not measured"
+    withheld = _undeterminable(interval)
+    if withheld is not None:
+        return withheld
     text = decimal(interval.estimate, places)
     if interval.lower is not None and interval.upper is not None:
-        text += (
-            f" ({confidence_label(interval.confidence)} CI "
-            f"{decimal(interval.lower, places)}{DASH}{decimal(interval.upper, places)})"
-        )
+        text += f" ({ci_label(interval)} {decimal(interval.lower, places)}{DASH}{decimal(interval.upper, places)})"
     return text
 
 
 def operating_point(point: OperatingPoint, *, show_n: bool = True) -> str:
-    """TPR at one FPR with its interval, or why the sample cannot support it."""
+    """TPR at one FPR with its named interval, or the reason the rule withholds it."""
     if not point.measurable or point.tpr.estimate is None:
+        if point.reason or point.tpr.note:
+            return point.reason or point.tpr.note
         if point.non_members_needed:
-            needed = count(point.non_members_needed)
-            return f"not measurable at this sample size (needs {needed} non-members)"
-        if point.reason:
-            return f"not measurable: {point.reason}"
-        return "not measurable at this sample size"
+            return f"not determinable at this sample size (needs {count(point.non_members_needed)} non-members)"
+        return "not determinable at this sample size"
     return interval_pct(point.tpr, show_n=show_n)
 
 

@@ -11,6 +11,7 @@ reason. See docs/methodology.md.
 
 from __future__ import annotations
 
+from compliance_mia.figures import ci_label  # noqa: F401 - re-exported (the wording lives in figures)
 from compliance_mia.metrics._determinable import Determinability, tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound, threshold_grid
 from compliance_mia.metrics._evaluate import (
@@ -18,7 +19,7 @@ from compliance_mia.metrics._evaluate import (
     operating_points,
     tpr_interval_record,
 )
-from compliance_mia.metrics._findings import ci_label, statistics_findings
+from compliance_mia.metrics._findings import statistics_findings
 from compliance_mia.metrics._headline import headline, strongest
 from compliance_mia.metrics._intervals import (
     advantage_interval,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compliance_mia.assessment import AttackOutcome, Finding, Headline, Interval, SliceResult
+from compliance_mia.figures import interval_pct, interval_score
 from compliance_mia.metrics._evaluate import fmt_rate, non_members_needed
 from compliance_mia.metrics._intervals import min_detectable_tpr
 from compliance_mia.metrics._settings import StatisticsSettings
@@ -15,38 +16,12 @@ WIDE_AUC_INTERVAL = 0.1
 _MODEL_COLUMNS = {"class", "prediction"}
 
 
-def ci_label(interval: Interval) -> str:
-    """How an interval must be labelled: "95% CI" or "95% simultaneous CI over 11 attacks".
-
-    Renderers label every interval with this, so that the same figure never
-    appears with two different intervals under one name.
-    """
-    if interval.scope == "simultaneous":
-        return f"{interval.confidence:.0%} simultaneous CI over {interval.comparisons} attacks"
-    return f"{interval.confidence:.0%} CI"
-
-
-def _ci(interval: Interval, digits: int = 3) -> str:
-    if not interval.determinable:
-        return interval.note or "not determinable"
-    if interval.estimate is None:
-        return "not available"
-    text = f"{interval.estimate:.{digits}f}"
-    if interval.lower is not None and interval.upper is not None:
-        lo, hi = f"{interval.lower:.{digits}f}", f"{interval.upper:.{digits}f}"
-        text += f" ({ci_label(interval)} {lo}–{hi})"
-    return text
+def _ci(interval: Interval) -> str:
+    return interval_score(interval, places=3)
 
 
 def _pct_ci(interval: Interval) -> str:
-    if not interval.determinable:
-        return interval.note or "not determinable"
-    if interval.estimate is None:
-        return "not available"
-    text = fmt_rate(interval.estimate)
-    if interval.lower is not None and interval.upper is not None:
-        text += f" ({ci_label(interval)} {fmt_rate(interval.lower)}–{fmt_rate(interval.upper)})"
-    return text
+    return interval_pct(interval, show_n=False)
 
 
 def _slice_name(s: SliceResult) -> str:

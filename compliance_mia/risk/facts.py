@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 
 from compliance_mia.assessment import AttackOutcome, Headline, Interval, OperatingPoint
 from compliance_mia.exposure import Exposure
-from compliance_mia.figures import interval_pct, interval_score, pct, point_at
+from compliance_mia.figures import interval_score, operating_point, pct, point_at
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
 
 log = logging.getLogger(__name__)
@@ -256,11 +256,8 @@ def _tpr_values(prefix: str, op: OperatingPoint | None, raw: dict[str, Any], sho
     raw[f"{prefix}_measurable"] = bool(op is not None and op.measurable)
     if op is None:
         shown[f"{prefix}_ci"] = "not reported"
-    elif usable:
-        shown[f"{prefix}_ci"] = interval_pct(op.tpr, show_n=False)
     else:
-        need = f" (needs ≥ {op.non_members_needed:,} non-members)" if op.non_members_needed else ""
-        shown[f"{prefix}_ci"] = f"not measurable at this sample size{need}"
+        shown[f"{prefix}_ci"] = operating_point(op, show_n=False)
 
 
 def _auc_text(interval: Interval | None) -> str:

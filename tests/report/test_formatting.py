@@ -41,7 +41,7 @@ def test_not_measurable_states_the_sample_needed():
     )
     assert (
         fmt.operating_point(point)
-        == "not measurable at this sample size (needs 10,000 non-members)"
+        == "not determinable at this sample size (needs 10,000 non-members)"
     )
 
 

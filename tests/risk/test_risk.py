@@ -126,11 +126,11 @@ def test_not_measurable_figures_never_count_as_evidence(matrix, make_inputs, mak
     inputs = make_inputs(headline=head)
     raw, shown = fact_values(inputs)
     assert raw["tpr_1pct"] is None and raw["tpr_1pct_measurable"] is False
-    assert shown["tpr_1pct_ci"] == "not measurable at this sample size (needs ≥ 1,000 non-members)"
+    assert shown["tpr_1pct_ci"] == "too few non-members"  # the point's own reason, as every renderer prints it
     rating = rate(inputs, matrix=matrix)
     lik = next(r for r in rating.rules if r.dimension == "likelihood")
     assert lik.rule_id == "LIK-NONE-SHOWN"
-    assert "not measurable at this sample size" in lik.because
+    assert "TPR at 1% FPR: too few non-members" in lik.because  # the point's own reason
 
 
 def test_no_measurement_is_not_rated_safe(matrix, make_inputs):
