@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "is_clean", "neutralise"]
+__all__ = ["BIDI_CONTROLS", "is_clean", "neutralise", "without_quoted"]
 
 #: bidirectional formatting characters: marks, embeddings, overrides, isolates
 BIDI_CONTROLS = frozenset(
@@ -50,3 +50,17 @@ def neutralise(text: str) -> str:
 def is_clean(text: str) -> bool:
     """True when :func:`neutralise` would leave ``text`` unchanged."""
     return _UNSAFE.search(text) is None
+
+
+_QUOTED = re.compile(r"'[^'\n]{0,500}'|\"[^\"\n]{0,500}\"")
+
+
+def without_quoted(message: str) -> str:
+    """``message`` (from a library) with every quoted part replaced by ``'…'``.
+
+    Libraries quote the offending value when they fail on data (``could not
+    convert string to float: 'Smith'``); such text must not reach a terminal
+    or a report, since it is a person's data. The rest of the message (what
+    kind of problem, which position) is kept.
+    """
+    return neutralise(_QUOTED.sub("'…'", message))

@@ -33,6 +33,7 @@ import pandas as pd
 
 from compliance_mia.errors import TargetError
 from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.text import without_quoted
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ class OnnxTarget(Target):
         except (TypeError, ValueError) as exc:
             raise TargetError(
                 f"{self.path.name}: column(s) {', '.join(map(str, frame.columns[:5]))} cannot be "
-                f"converted to {spec.type} for input '{spec.name}' ({exc})"
+                f"converted to {spec.type} for input '{spec.name}' ({without_quoted(str(exc))})"
             ) from None
 
     def _probabilities(self, value: Any) -> np.ndarray:
@@ -265,7 +266,7 @@ class OnnxTarget(Target):
             except Exception as exc:
                 raise TargetError(
                     f"{self.path.name}: onnxruntime could not score the records "
-                    f"({type(exc).__name__}: {exc})"
+                    f"({type(exc).__name__}: {without_quoted(str(exc))})"
                 ) from None
             if self._proba_name is not None:
                 probas.append(self._probabilities(results[self._proba_name]))
