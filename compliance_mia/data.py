@@ -660,7 +660,7 @@ def _check_disjoint(a: RecordSet, b: RecordSet) -> None:
         raise DataError(
             Problem(
                 f"{len(both)} record ID(s) appear in both {a.role} ({a.source.name if a.source else '?'}) and "
-                f"{b.role}, e.g. {both[0]!r}; a record cannot be both, so every figure would be wrong",
+                f"{b.role}, e.g. {str(both[0])!r}; a record cannot be both, so every figure would be wrong",
                 file=b.source,
             )
         )

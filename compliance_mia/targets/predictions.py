@@ -199,7 +199,7 @@ class PredictionsTarget(Target):
             raise DataError(
                 Problem(
                     f"{int(absent.sum())} of {len(keys)} audited record(s) have no row in the "
-                    f"predictions file, e.g. ID {keys[int(np.flatnonzero(absent)[0])]!r}; the file "
+                    f"predictions file, e.g. ID {str(keys[int(np.flatnonzero(absent)[0])])!r}; the file "
                     "needs a row for every member, non-member and population record",
                     file=self.path,
                 )
