@@ -237,16 +237,24 @@ def _where(frame: pd.DataFrame, row: int) -> str:
     return f"line {row + 2}" if _is_text(frame) else f"row {row + 1}"
 
 
+def _looks_like_number(name: object) -> bool:
+    try:
+        float(str(name))
+    except ValueError:
+        return False
+    return True
+
+
 def _missing_columns(frame: pd.DataFrame, missing: list[str], needed: list[str], path: Path) -> Problem:
     names = ", ".join(repr(c) for c in missing)
     present = [c for c in needed if c in frame.columns]
     line = 1 if _is_text(frame) else None
-    if not present and _is_text(frame):
-        # None of the named columns is there: the first line may be a record, not a header,
-        # so its fields are not shown (they would be a person's data).
+    if (not present or any(_looks_like_number(c) for c in frame.columns)) and _is_text(frame):
+        # The first line may be a record, not a header (none of the named columns is there,
+        # or a field is a number), so its fields are not shown: they would be a person's data.
         return Problem(
-            f"missing column(s) {names}; none of the columns the policy names is in the file's first line "
-            f"({len(frame.columns)} field(s)). Is the header line missing, or the delimiter wrong? "
+            f"missing column(s) {names}; the file's first line ({len(frame.columns)} field(s)) does not look "
+            "like the header the policy describes. Is the header line missing, or the delimiter wrong? "
             "(its fields are not shown: they may be a record)",
             file=path,
             line=line,
@@ -329,7 +337,9 @@ def _select(
     needed = [spec.id_column, spec.label_column, *features, *spec.slice_columns]
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
     if missing:
-        raise DataError(_missing_columns(frame, missing, needed, path))
+        # Only columns the policy names by hand show that the first line is a header.
+        named = [spec.id_column, spec.label_column, *(spec.feature_columns or []), *spec.slice_columns]
+        raise DataError(_missing_columns(frame, missing, named, path))
     ids = frame[spec.id_column]
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
