@@ -68,6 +68,8 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Any, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)  # resolve ``<<`` merge keys before looking at the keys
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
             if isinstance(key, Hashable) and key in seen:
