@@ -184,7 +184,7 @@ def probability_problem(matrix: np.ndarray) -> tuple[int, str] | None:
     if outside.any():
         return int(np.flatnonzero(outside)[0]), "is outside [0, 1]"
     tol = sum_tolerance(matrix.shape[1])
-    off = np.abs(matrix.sum(axis=1) - 1.0) > tol
+    off = np.abs(matrix.sum(axis=1) - 1.0) > tol + 1e-9
     if off.any():
         return int(np.flatnonzero(off)[0]), f"does not sum to 1 (tolerance {tol:g})"
     return None
