@@ -43,7 +43,9 @@ class Problem:
             where = f"{self.file.name}" if self.line is None else f"{self.file.name}:{self.line}"
         parts = [p for p in (where, self.field) if p]
         prefix = ": ".join(parts)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        from compliance_mia.text import neutralise
+
+        return neutralise(f"{prefix}: {self.message}" if prefix else self.message)
 
 
 class InputError(ComplianceMiaError):

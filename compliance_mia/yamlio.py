@@ -149,7 +149,7 @@ def _neutralise_all(value: Any) -> Any:
 def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = neutralise(key_node.value) if isinstance(key_node.value, str) else key_node.value
             child = (*path, key)
             out[child] = key_node.start_mark.line + 1
             _index_lines(value_node, child, out)
