@@ -72,3 +72,24 @@ def test_same_records_under_new_ids_exit_2(tmp_path: Path) -> None:
     assert "non_members.csv:62: records with identical feature values" in proc.stderr
     assert "5 between members and non-members" in proc.stderr
     assert not out.exists()
+
+
+_RUNNER = (Path(__file__).resolve().parents[2] / "compliance_mia" / "runner.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif("check_labels(" not in _RUNNER, reason="runner does not call data.check_labels yet")
+def test_labels_coded_differently_from_the_model_exit_2(tmp_path: Path) -> None:
+    policy = write_small_case(tmp_path / "case", n_members=60, n_non_members=60, n_population=80)
+    for name in ("members.csv", "non_members.csv", "population.csv"):
+        path = policy.parent / name
+        frame = pd.read_csv(path, dtype={"record_id": str})
+        frame["diagnosis"] = frame["diagnosis"].map({"benign": "no", "malignant": "yes"})
+        frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    proc = _cli("run", str(policy), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert "members.csv:2: diagnosis: 60 members record(s) have a label that is not one of the model's classes" in (
+        proc.stderr
+    )
+    assert "'benign', 'malignant'" in proc.stderr
+    assert not out.exists()
