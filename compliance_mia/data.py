@@ -173,12 +173,16 @@ def read_table(path: Path, fmt: str | None = None, *, id_column: str | None = No
         else:
             sep = "\t" if kind == "tsv" else ","
             frame = pd.read_csv(path, sep=sep, low_memory=False)
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+            _check_header(header.iloc[0].tolist() if len(header) else [], path)
             if id_column is not None and id_column in frame.columns and len(frame.columns) == len(set(frame.columns)):
                 ids = pd.read_csv(
                     path, sep=sep, usecols=[id_column], dtype=str, keep_default_na=False, na_values={id_column: [""]}
                 )[id_column]
                 if len(ids) == len(frame):
                     frame[id_column] = ids.to_numpy(dtype=object)
+    except DataError:
+        raise
     except FileNotFoundError:
         raise DataError(Problem("file not found", file=path)) from None
     except pd.errors.ParserError as exc:
@@ -193,10 +197,29 @@ def read_table(path: Path, fmt: str | None = None, *, id_column: str | None = No
             Problem(f"cannot read as {kind} ({type(exc).__name__}); check the file or set data.format", file=path)
         ) from None
     frame.columns = [neutralise(c) if isinstance(c, str) else c for c in frame.columns]
+    _check_header(list(frame.columns), path)
     frame.attrs["format"] = kind
     if id_column is not None and id_column in frame.columns:
         frame[id_column] = _id_text(frame[id_column], path)
     return frame
+
+
+def _check_header(names: list, path: Path) -> None:
+    """Refuse a header that names a column twice (pandas would silently rename the second ``x.1``)."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = str(name)
+        if key in seen:
+            shown = "" if _looks_like_number(key) else f" ('{neutralise(key)}')"
+            raise DataError(
+                Problem(
+                    f"columns {seen[key]} and {position} of the header have the same name{shown}; every column "
+                    "needs its own name, or which one the model reads is a guess",
+                    file=path,
+                    line=1 if path.suffix.lower() != ".parquet" else None,
+                )
+            )
+        seen[key] = position
 
 
 def _id_text(ids: pd.Series, path: Path) -> pd.Series:

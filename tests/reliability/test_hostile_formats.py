@@ -63,3 +63,14 @@ def test_ragged_csv_is_located_without_values(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         read_table(tmp_path / "r.csv")
     assert "line 3" in str(info.value) and "Secret" not in str(info.value)
+
+
+def test_a_column_named_twice_is_refused_not_renamed(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("id,age,dx,age\np1,1,a,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^d.csv:1: columns 2 and 4 of the header have the same name \('age'\)"):
+        read_table(tmp_path / "d.csv")
+
+
+def test_a_byte_order_mark_does_not_hide_the_id_column(tmp_path: Path) -> None:
+    (tmp_path / "b.csv").write_bytes("\ufeffid,age\n0012,1\n".encode())
+    assert read_table(tmp_path / "b.csv", id_column="id")["id"].tolist() == ["0012"]
