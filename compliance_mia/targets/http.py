@@ -355,6 +355,11 @@ class HttpTarget(Target):
                             f"the prediction API at {self._origin} answered {status} but the "
                             "body is not JSON"
                         ) from None
+                    except RecursionError:  # a hostile or broken server nesting thousands of levels
+                        raise TargetError(
+                            f"the prediction API at {self._origin} answered {status} with JSON nested too "
+                            "deeply to read"
+                        ) from None
                 if status != 429 and status < 500:
                     self.cost.requests += 1
                     self.cost.failures += 1

@@ -109,3 +109,19 @@ def test_predictions_file_loss_is_checked(tmp_path: Path, value: str) -> None:
     path = _predictions(tmp_path, loss=(1, value))
     with pytest.raises(DataError, match="pred.csv:3: loss: loss is empty, negative or not a finite number"):
         PredictionsTarget(PredictionsSpec(file=path, loss_column="loss"), id_column="id", classes=["a", "b"])
+
+
+def test_json_nested_beyond_the_recursion_limit_is_a_target_error(json_api) -> None:
+    api = json_api(lambda n: "[" * 200_000 + "]" * 200_000)
+    target = _target(api.url)
+    with pytest.raises(TargetError, match="nested too deeply"):
+        target.raw_outputs(X, IDS)
+    target.close()
+
+
+def test_an_answer_with_too_few_rows_is_refused(json_api) -> None:
+    api = json_api(lambda n: json.dumps({"predictions": [GOOD] * (n - 1)}))
+    target = _target(api.url)
+    with pytest.raises(TargetError, match="gave 2 item\\(s\\) for a batch of 3 record\\(s\\)"):
+        target.raw_outputs(X, IDS)
+    target.close()
