@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 MIN_RECORDS = 20
+#: identical feature rows across sets are refused when they exceed what chance explains by this many SDs
+DUPLICATE_Z = 3.0
 #: extensions of formats that are not read (anything else without a known extension is detected by content)
 _FOREIGN = {
     ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl", ".zip", ".gz", ".bz2", ".xz", ".zst", ".pkl", ".pickle",
@@ -453,33 +455,35 @@ def load_audit_data(
 
     same = duplicate_records(members, non_members, population)
     if same:
-        first = same[0]
-        summary = "; ".join(f"{d.count} between {d.a.role} and {d.b.role}" for d in same)
-        repeats = int(pd.Series(_row_keys(members.X)).duplicated().sum())
-        if repeats == 0 and not spec.allow_duplicate_records:
+        summary = "; ".join(
+            f"{d.count} between {d.a.role} and {d.b.role} (about {d.expected:.0f} expected by chance)" for d in same
+        )
+        unexplained = [d for d in same if d.z > DUPLICATE_Z]
+        if unexplained and not spec.allow_duplicate_records:
+            first = unexplained[0]
             raise DataError(
                 Problem(
-                    f"records with identical feature values appear in more than one set ({summary}), while no two "
-                    f"members share them; the first is at {first.b.where(first.b_position)}, the same as "
-                    f"{first.a.role} {first.a.source.name if first.a.source else ''} "
-                    f"{first.a.where(first.a_position)}. The same person under two IDs makes every figure wrong. "
-                    "Remove them, or set data.allow_duplicate_records: true if distinct people can share every "
-                    "feature value",
+                    f"records with identical feature values appear in more than one set ({summary}): more than "
+                    f"chance explains, given how often {first.a.role} repeat one another's values. The first is at "
+                    f"{first.b.where(first.b_position)}, the same as {first.a.role} "
+                    f"{first.a.source.name if first.a.source else ''} {first.a.where(first.a_position)}. The same "
+                    "person under two IDs makes every figure wrong. Remove them, or set "
+                    "data.allow_duplicate_records: true if distinct people can share every feature value",
                     file=first.b.source,
                     line=first.b.line_of(first.b_position),
                 )
             )
         why = (
             "allowed by data.allow_duplicate_records"
-            if repeats == 0
-            else f"{repeats} member record(s) also repeat another member's values, so the features cannot tell "
-            "people apart and these may be different people"
+            if unexplained
+            else "no more than chance explains, since records within a set also repeat one another's values, so "
+            "these may be different people"
         )
         warnings.append(
             f"records with identical feature values appear in more than one set ({summary}); {why}. If they are "
-            "the same people under different IDs, the figures understate or overstate leakage"
+            "the same people under different IDs, the figures are biased"
         )
-        checks.append(f"identical feature rows across sets: {summary} ({why})")
+        checks.append(f"identical feature rows across sets: {summary}; {why}")
     else:
         checks.append("no record's feature values appear in more than one of members, non-members and population")
 
@@ -570,6 +574,21 @@ def _row_keys(X: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(canon, index=False).to_numpy()
 
 
+def _excess(count: int, share: float, n_a: int, n_b: int) -> float:
+    """How many standard deviations ``count`` matches in ``b`` lie above what chance explains.
+
+    Chance: each record of ``b`` matches some record of ``a`` with probability
+    ``share`` (the fraction of ``a`` that repeats within ``a``). The variance
+    counts both the binomial draw of ``b`` and the estimate of ``share`` from
+    ``a``, so the test is not over-confident on small files.
+    """
+    expected = share * n_b
+    variance = n_b * share * (1 - share) + n_b**2 * share * (1 - share) / max(n_a, 1)
+    if variance <= 0:
+        return float("inf") if count > expected else 0.0
+    return float((count - expected) / np.sqrt(variance))
+
+
 @dataclass(frozen=True)
 class DuplicateRecords:
     """Records of set ``b`` whose feature values equal a record of set ``a``."""
@@ -579,6 +598,8 @@ class DuplicateRecords:
     count: int  #: records of ``b`` that match some record of ``a``
     a_position: int  #: first match: position in ``a``
     b_position: int  #: first match: position in ``b``
+    expected: float = 0.0  #: matches chance explains: ``len(b)`` times the share of ``a`` that repeats within ``a``
+    z: float = float("inf")  #: standard deviations by which ``count`` exceeds ``expected``
 
 
 def duplicate_records(
@@ -596,6 +617,9 @@ def duplicate_records(
             hits = [pos for pos, key in enumerate(keys[j].tolist()) if key in first_in_a]
             if hits:
                 b_pos = hits[0]
+                # How often a record of a's distribution shares every feature value with another one:
+                # the chance that a different person in b matches some record of a.
+                share = float(pd.Series(keys[i]).duplicated(keep=False).mean())
                 found.append(
                     DuplicateRecords(
                         a=sets[i],
@@ -603,6 +627,8 @@ def duplicate_records(
                         count=len(hits),
                         a_position=first_in_a[int(keys[j][b_pos])],
                         b_position=b_pos,
+                        expected=share * len(sets[j]),
+                        z=_excess(len(hits), share, len(sets[i]), len(sets[j])),
                     )
                 )
     return found

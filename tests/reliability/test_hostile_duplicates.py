@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hostile import frame, spec, write_pair
@@ -54,14 +55,33 @@ def test_duplicates_with_population_are_counted_per_pair(tmp_path: Path) -> None
     assert any("allowed by data.allow_duplicate_records" in c for c in data.checks)
 
 
-def test_coarse_features_that_repeat_within_members_only_warn(tmp_path: Path) -> None:
-    members, non_members = frame(60), frame(60, 1000)
-    for f in (members, non_members):
-        f["age"] = (f["age"] // 20).astype(int)
-        f["bmi"] = (f["bmi"] // 10).astype(int)
-    write_pair(tmp_path, members, non_members)
+def _coarse(n: int, start: int) -> pd.DataFrame:
+    gen = np.random.default_rng(start)
+    return pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(start, start + n)],
+            "age": gen.integers(18, 90, n),
+            "sex": gen.choice(["f", "m"], n),
+            "visits": gen.integers(0, 10, n),
+            "dx": gen.choice(["a", "b"], n),
+        }
+    )
+
+
+def test_coarse_features_whose_matches_chance_explains_only_warn(tmp_path: Path) -> None:
+    write_pair(tmp_path, _coarse(200, 0), _coarse(200, 1000))
     data = load_audit_data(spec(tmp_path), seed=0, need_population=False)
-    assert any("cannot tell people apart" in w for w in data.warnings)
+    warning = next(w for w in data.warnings if "identical feature values" in w)
+    assert "no more than chance explains" in warning and "expected by chance" in warning
+
+
+def test_coarse_features_with_copied_records_beyond_chance_are_refused(tmp_path: Path) -> None:
+    members, non_members = _coarse(200, 0), _coarse(200, 1000)
+    copies = members.iloc[:60].copy()
+    copies["id"] = [f"copy{i}" for i in range(60)]
+    write_pair(tmp_path, members, pd.concat([non_members.iloc[:140], copies], ignore_index=True))
+    with pytest.raises(DataError, match="more than chance explains"):
+        load_audit_data(spec(tmp_path), seed=0, need_population=False)
 
 
 def test_no_duplicates_is_stated_as_a_check(tmp_path: Path) -> None:
