@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from compliance_mia.errors import TargetError
-from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.targets.base import RawOutputs, Target, class_index, probability_problem
 from compliance_mia.text import without_quoted
 
 log = logging.getLogger(__name__)
@@ -234,6 +234,18 @@ class OnnxTarget(Target):
             ) from None
 
     def _probabilities(self, value: Any) -> np.ndarray:
+        proba = self._probability_matrix(value)
+        bad = probability_problem(proba)
+        if bad is not None:
+            row, why = bad
+            raise TargetError(
+                f"{self.path.name}: output '{self._proba_name}' for record {row} of the batch {why}; it must hold "
+                "probabilities (finite, in [0, 1], summing to 1). A graph exported without its final softmax "
+                "returns scores instead; export it with probabilities, or name the right output under model.onnx"
+            )
+        return proba
+
+    def _probability_matrix(self, value: Any) -> np.ndarray:
         if isinstance(value, list):  # ZipMap: one {class: probability} dict per record
             position = {str(c): i for i, c in enumerate(self._classes.tolist())}
             out = np.zeros((len(value), len(position)), dtype=float)
