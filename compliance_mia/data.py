@@ -10,6 +10,8 @@ CSV) and the column, never a record's values.
 
 from __future__ import annotations
 
+import csv
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,19 +50,21 @@ class RecordSet:
     rows: np.ndarray | None = None
     #: the file is CSV/TSV (rows have line numbers) rather than Parquet
     text_file: bool = True
+    #: field separator of a CSV/TSV source
+    delimiter: str = ","
 
     def line_of(self, position: int) -> int | None:
-        """Line in :attr:`source` of the record at ``position`` (CSV/TSV with a header), else None."""
+        """Line in :attr:`source` where the record at ``position`` starts (CSV/TSV), else None."""
         if self.rows is None or not self.text_file:
             return None
-        return int(self.rows[position]) + 2
+        return file_line(self.source, int(self.rows[position]), self.delimiter)
 
     def where(self, position: int) -> str:
         """``line N`` (CSV/TSV) or ``row N`` (Parquet, 1-based) of the record at ``position``."""
         if self.rows is None:
             return f"record {position + 1}"
-        row = int(self.rows[position])
-        return f"line {row + 2}" if self.text_file else f"row {row + 1}"
+        line = self.line_of(position)
+        return f"line {line}" if line is not None else f"row {int(self.rows[position]) + 1}"
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,6 +80,7 @@ class RecordSet:
             source=self.source,
             rows=self.rows[index] if self.rows is not None else None,
             text_file=self.text_file,
+            delimiter=self.delimiter,
         )
 
     @staticmethod
@@ -250,16 +255,53 @@ def _is_text(frame: pd.DataFrame) -> bool:
     return frame.attrs.get("format", "csv") in ("csv", "tsv")
 
 
-def _row_line(path: Path, row: int, frame: pd.DataFrame | None = None) -> int | None:
-    """Line number of data row ``row`` (0-based) in a CSV with a header line."""
-    if frame is not None:
-        return row + 2 if _is_text(frame) else None
-    return row + 2 if path.suffix.lower() in (".csv", ".tsv") or not path.suffix else None
+@functools.lru_cache(maxsize=32)
+def _record_lines(path: str, delimiter: str, stamp: tuple[int, int]) -> tuple[int, ...] | None:
+    """The line each data record of a CSV/TSV starts on, as pandas counts records (blank lines skipped).
+
+    Quoted fields may span lines and blank lines are skipped, so ``row + 2``
+    is only right for the simplest files. None when the file cannot be
+    scanned (then callers fall back to ``row + 2``).
+    """
+    starts: list[int] = []
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            done = 0
+            for record in reader:
+                if record:
+                    starts.append(done + 1)
+                done = reader.line_num
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return tuple(starts[1:])  # the first record is the header
 
 
-def _where(frame: pd.DataFrame, row: int) -> str:
+def file_line(path: Path | None, row: int, delimiter: str = ",") -> int:
+    """Line of the CSV/TSV ``path`` on which data row ``row`` (0-based) starts."""
+    if path is not None:
+        try:
+            info = path.stat()
+            lines = _record_lines(str(path), delimiter, (info.st_mtime_ns, info.st_size))
+        except OSError:
+            lines = None
+        if lines is not None and row < len(lines):
+            return lines[row]
+    return row + 2
+
+
+def _delimiter(frame: pd.DataFrame) -> str:
+    return "\t" if frame.attrs.get("format") == "tsv" else ","
+
+
+def _row_line(path: Path, row: int, frame: pd.DataFrame) -> int | None:
+    """Line on which data row ``row`` (0-based) starts in a CSV/TSV; None for Parquet."""
+    return file_line(path, row, _delimiter(frame)) if _is_text(frame) else None
+
+
+def _where(frame: pd.DataFrame, row: int, path: Path | None = None) -> str:
     """``line N`` for text files, ``row N`` (1-based) for Parquet."""
-    return f"line {row + 2}" if _is_text(frame) else f"row {row + 1}"
+    return f"line {file_line(path, row, _delimiter(frame))}" if _is_text(frame) else f"row {row + 1}"
 
 
 def _looks_like_number(name: object) -> bool:
@@ -305,7 +347,7 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
                 row = int(np.flatnonzero(inf)[0])
                 problems.append(
                     Problem(
-                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row)}; "
+                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
                         "features must be finite numbers or empty",
                         file=path,
                         line=_row_line(path, row, frame),
@@ -328,7 +370,7 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
                 problems.append(
                     Problem(
                         f"{int(bad.sum())} value(s) that are not numbers in a numeric column, first at "
-                        f"{_where(frame, row)} (values are not shown)",
+                        f"{_where(frame, row, path)} (values are not shown)",
                         file=path,
                         line=_row_line(path, row, frame),
                         field=str(col),
@@ -340,7 +382,7 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
                 row = int(np.flatnonzero(inf)[0])
                 problems.append(
                     Problem(
-                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row)}; "
+                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
                         "features must be finite numbers or empty",
                         file=path,
                         line=_row_line(path, row, frame),
@@ -409,6 +451,7 @@ def _select(
         source=path,
         rows=np.arange(len(frame)),
         text_file=_is_text(frame),
+        delimiter=_delimiter(frame),
     )
 
 

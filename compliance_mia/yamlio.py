@@ -21,6 +21,7 @@ and bidirectional-override characters cannot reorder what a report shows.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ MAX_ALIASES = 1000
 MAX_NODES = 200_000
 
 PathKey = tuple[str | int, ...]
+_VALIDATOR_STEP = re.compile(r"^function-(after|before|wrap|plain)\[")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -246,12 +248,13 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _format_error(err: dict[str, Any], root: type[BaseModel]) -> tuple[Sequence[str | int], str]:
-    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    # pydantic adds validator steps (``function-after[...]``) to the location; a user's key is kept
+    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and _VALIDATOR_STEP.match(p))]
     kind = err["type"]
     inp = err.get("input")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        key = str(loc[-1])
+        key = str(loc[-1]) if loc else "?"
         owner = _model_at(root, loc[:-1])
         keys = allowed_keys(owner) if owner else []
         hint = difflib.get_close_matches(key, keys, n=1)

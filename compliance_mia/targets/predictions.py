@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compliance_mia.data import _missing_columns, read_table
+from compliance_mia.data import _missing_columns, file_line, read_table
 from compliance_mia.errors import DataError, Problem, TargetError
 from compliance_mia.policy.schema import PredictionsSpec
 from compliance_mia.targets.base import RawOutputs, Target, class_index, probability_problem
@@ -49,6 +49,7 @@ class PredictionsTarget(Target):
             )
         frame = read_table(path, id_column=id_col)
         self._text = frame.attrs.get("format") in ("csv", "tsv")
+        self._delimiter = "\t" if frame.attrs.get("format") == "tsv" else ","
         needed = [id_col, *[c for c in outputs if c]]
         missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
         if missing:
@@ -83,11 +84,11 @@ class PredictionsTarget(Target):
 
     # ----------------------------------------------------------------- reading
     def _line(self, row: int) -> int | None:
-        """Line number of data row ``row`` (0-based) in a CSV/TSV with a header line."""
-        return row + 2 if self._text else None
+        """Line on which data row ``row`` (0-based) starts in a CSV/TSV; None for Parquet."""
+        return file_line(self.path, row, self._delimiter) if self._text else None
 
     def _where(self, row: int) -> str:
-        return f"line {row + 2}" if self._text else f"row {row + 1}"
+        return f"line {self._line(row)}" if self._text else f"row {row + 1}"
 
     def _read_classes(
         self, frame: pd.DataFrame, spec: PredictionsSpec, classes: list | None

@@ -63,3 +63,19 @@ def test_text_features_stay_text(tmp_path: Path) -> None:
     write_pair(tmp_path, members, non_members)
     data = load_audit_data(spec(tmp_path), seed=0, need_population=False)
     assert "site" in data.feature_names
+
+
+def test_lines_are_right_after_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> None:
+    write_pair(tmp_path)
+    lines = (tmp_path / "n.csv").read_text(encoding="utf-8").splitlines()
+    header, records = lines[0], lines[1:]
+    records[0] = records[0].replace("p1000", '"p1000\nsecond line"')  # one record over two lines
+    fields = records[9].split(",")
+    fields[1] = "inf"  # age of the 10th record
+    records[9] = ",".join(fields)
+    text = "\n".join([header, records[0], "", "", *records[1:]]) + "\n"  # two blank lines
+    (tmp_path / "n.csv").write_text(text, encoding="utf-8")
+    # header 1, record 0 on lines 2-3, blank 4-5, record 1 on line 6, ..., record 9 on line 14
+    with pytest.raises(DataError) as info:
+        load_audit_data(spec(tmp_path), seed=0, need_population=False)
+    assert str(info.value).startswith("n.csv:14: age: 1 infinite value(s) (inf or -inf), first at line 14")

@@ -112,3 +112,12 @@ def test_cli_validate_on_deep_nesting_exits_2(tmp_path: Path) -> None:
     proc = _cli("validate", str(deep))
     assert proc.returncode == 2, proc.stderr
     assert "deep.yaml:1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("key", ["function-", "function-after[x]", "0", "null"])
+def test_odd_top_level_keys_are_located_unknown_fields(tmp_path: Path, key: str) -> None:
+    """Found by the property tests: a key starting 'function-' used to be dropped from the location."""
+    doc = tmp_path / "controls.yaml"
+    doc.write_text(f'"{key}": null\n', encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"controls.yaml:1: .*unknown field"):
+        load_catalogue(doc)
