@@ -116,8 +116,24 @@ class PredictionsTarget(Target):
         )
         return np.asarray(found)
 
+    def _numbers_only(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        """In Parquet, where columns have types, an output column must be numeric (not text, not booleans)."""
+        if self._text:
+            return
+        for column in columns:
+            series = frame[column]
+            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+                raise DataError(
+                    Problem(
+                        f"the column holds {series.dtype} values, not numbers; store model outputs as numbers",
+                        file=self.path,
+                        field=column,
+                    )
+                )
+
     def _read_probabilities(self, frame: pd.DataFrame, spec: PredictionsSpec) -> np.ndarray:
         columns = spec.probability_columns
+        self._numbers_only(frame, list(columns))
         block = frame[columns].apply(pd.to_numeric, errors="coerce")
         bad = block.isna() | (block < 0) | (block > 1) | ~np.isfinite(block.fillna(0))
         if bad.to_numpy().any():
@@ -161,6 +177,7 @@ class PredictionsTarget(Target):
         return idx
 
     def _read_loss(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+        self._numbers_only(frame, [column])
         loss = pd.to_numeric(frame[column], errors="coerce")
         bad = loss.isna() | (loss < 0) | ~np.isfinite(loss.fillna(0))
         if bad.any():

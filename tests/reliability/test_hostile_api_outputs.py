@@ -125,3 +125,13 @@ def test_an_answer_with_too_few_rows_is_refused(json_api) -> None:
     with pytest.raises(TargetError, match="gave 2 item\\(s\\) for a batch of 3 record\\(s\\)"):
         target.raw_outputs(X, IDS)
     target.close()
+
+
+@pytest.mark.parametrize("column", ["p_a", "loss"])
+def test_predictions_parquet_with_text_outputs_is_refused(tmp_path: Path, column: str) -> None:
+    frame = pd.DataFrame({"id": [f"p{i}" for i in range(5)], "p_a": 0.4, "p_b": 0.6, "loss": 0.5})
+    frame[column] = frame[column].astype(str)
+    frame.to_parquet(tmp_path / "pred.parquet")
+    spec = PredictionsSpec(file=tmp_path / "pred.parquet", probability_columns=["p_a", "p_b"], loss_column="loss")
+    with pytest.raises(DataError, match=f"pred.parquet: {column}: the column holds .* values, not numbers"):
+        PredictionsTarget(spec, id_column="id", classes=["a", "b"])
