@@ -10,8 +10,10 @@ CSV) and the column, never a record's values.
 
 from __future__ import annotations
 
+import csv
+import functools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +21,19 @@ import pandas as pd
 
 from compliance_mia.errors import DataError, Problem
 from compliance_mia.policy.schema import DataSpec
+from compliance_mia.text import neutralise
 
 log = logging.getLogger(__name__)
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 MIN_RECORDS = 20
+#: identical feature rows across sets are refused when they exceed what chance explains by this many SDs
+DUPLICATE_Z = 3.0
+#: extensions of formats that are not read (anything else without a known extension is detected by content)
+_FOREIGN = {
+    ".xlsx", ".xls", ".xlsm", ".ods", ".json", ".jsonl", ".zip", ".gz", ".bz2", ".xz", ".zst", ".pkl", ".pickle",
+    ".feather", ".arrow", ".h5", ".hdf5", ".sav", ".dta", ".sas7bdat", ".orc", ".avro", ".npy", ".npz",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,25 @@ class RecordSet:
     y: np.ndarray
     slices: pd.DataFrame
     source: Path | None = None
+    #: 0-based row of each record in its file (for locating problems), if known
+    rows: np.ndarray | None = None
+    #: the file is CSV/TSV (rows have line numbers) rather than Parquet
+    text_file: bool = True
+    #: field separator of a CSV/TSV source
+    delimiter: str = ","
+
+    def line_of(self, position: int) -> int | None:
+        """Line in :attr:`source` where the record at ``position`` starts (CSV/TSV), else None."""
+        if self.rows is None or not self.text_file:
+            return None
+        return file_line(self.source, int(self.rows[position]), self.delimiter)
+
+    def where(self, position: int) -> str:
+        """``line N`` (CSV/TSV) or ``row N`` (Parquet, 1-based) of the record at ``position``."""
+        if self.rows is None:
+            return f"record {position + 1}"
+        line = self.line_of(position)
+        return f"line {line}" if line is not None else f"row {int(self.rows[position]) + 1}"
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,6 +78,9 @@ class RecordSet:
             y=self.y[index],
             slices=self.slices.iloc[index].reset_index(drop=True),
             source=self.source,
+            rows=self.rows[index] if self.rows is not None else None,
+            text_file=self.text_file,
+            delimiter=self.delimiter,
         )
 
     @staticmethod
@@ -89,45 +121,299 @@ class AuditData:
         return np.concatenate([np.ones(len(self.members), bool), np.zeros(len(self.non_members), bool)])
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV/Parquet file, raising DataError naming the file on failure."""
+def detect_format(path: Path, declared: str | None = None) -> str:
+    """``csv``, ``tsv`` or ``parquet``: as declared, else from the extension, else from the content.
+
+    Content detection serves extension-less files (DVC and git-annex caches
+    are symlinks to files named by a hash): Parquet files start with the
+    magic bytes ``PAR1``; anything else is taken as delimited text, tab- or
+    comma-separated by what the first line holds.
+    """
+    if declared is not None:
+        return declared
     kind = _READERS.get(path.suffix.lower())
-    if kind is None:
-        raise DataError(Problem(f"unsupported file type '{path.suffix}'; use .csv, .tsv, .parquet or .pq", file=path))
+    if kind is not None:
+        return kind
+    if path.suffix.lower() in _FOREIGN:
+        raise DataError(
+            Problem(
+                f"unsupported file type '{path.suffix}'; use .csv, .tsv, .parquet or .pq (or a file without "
+                "extension, or set data.format)",
+                file=path,
+            )
+        )
     try:
-        if kind == "parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
     except FileNotFoundError:
         raise DataError(Problem("file not found", file=path)) from None
-    except Exception as exc:  # pandas/pyarrow raise many types for malformed files
-        raise DataError(Problem(f"cannot read as {kind}: {exc}", file=path)) from None
+    except OSError as exc:
+        raise DataError(Problem(f"cannot read file ({type(exc).__name__})", file=path)) from None
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if b"\0" in head:
+        raise DataError(
+            Problem(
+                "the file is neither Parquet (no PAR1 magic bytes) nor text; give a .csv, .tsv or .parquet "
+                "file, or set data.format",
+                file=path,
+            )
+        )
+    first = head.split(b"\n", 1)[0]
+    return "tsv" if first.count(b"\t") > first.count(b",") else "csv"
 
 
-def _row_line(path: Path, row: int) -> int | None:
-    """Line number of data row ``row`` (0-based) in a CSV with a header line."""
-    return row + 2 if path.suffix.lower() in (".csv", ".tsv") else None
+def read_table(path: Path, fmt: str | None = None, *, id_column: str | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/Parquet file, raising DataError naming the file on failure.
+
+    ``fmt`` overrides the format (else detected by :func:`detect_format`).
+    The ``id_column`` is kept as text exactly as written (``000123`` stays
+    ``000123``; spaces are kept; only an empty field is missing), then passed
+    through :func:`~compliance_mia.text.neutralise`. Integer IDs in Parquet
+    are written in decimal; other non-text IDs are refused. The frame's
+    ``attrs["format"]`` records the format, for line numbers in messages.
+    """
+    kind = detect_format(path, fmt)
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            sep = "\t" if kind == "tsv" else ","
+            frame = pd.read_csv(path, sep=sep, low_memory=False)
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+            _check_header(header.iloc[0].tolist() if len(header) else [], path)
+            if id_column is not None and id_column in frame.columns and len(frame.columns) == len(set(frame.columns)):
+                ids = pd.read_csv(
+                    path, sep=sep, usecols=[id_column], dtype=str, keep_default_na=False, na_values={id_column: [""]}
+                )[id_column]
+                if len(ids) == len(frame):
+                    frame[id_column] = ids.to_numpy(dtype=object)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(Problem("file not found", file=path)) from None
+    except pd.errors.ParserError as exc:
+        # The tokenizer's messages give line and field counts, never field contents.
+        raise DataError(Problem(f"cannot read as {kind}: {str(exc).strip()}", file=path)) from None
+    except UnicodeDecodeError:
+        raise DataError(Problem(f"cannot read as {kind}: the file is not UTF-8 text", file=path)) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(Problem(f"cannot read as {kind}: the file is empty", file=path)) from None
+    except Exception as exc:  # pandas/pyarrow raise many types; their text may quote data, so only the type is shown
+        raise DataError(
+            Problem(f"cannot read as {kind} ({type(exc).__name__}); check the file or set data.format", file=path)
+        ) from None
+    frame.columns = [neutralise(c) if isinstance(c, str) else c for c in frame.columns]
+    _check_header(list(frame.columns), path)
+    frame.attrs["format"] = kind
+    if id_column is not None and id_column in frame.columns:
+        frame[id_column] = _id_text(frame[id_column], path)
+    return frame
 
 
-def _select(frame: pd.DataFrame, spec: DataSpec, role: str, path: Path, features: list[str]) -> RecordSet:
+def _check_header(names: list, path: Path) -> None:
+    """Refuse a header that names a column twice (pandas would silently rename the second ``x.1``)."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = str(name)
+        if key in seen:
+            shown = "" if _looks_like_number(key) else f" ('{neutralise(key)}')"
+            raise DataError(
+                Problem(
+                    f"columns {seen[key]} and {position} of the header have the same name{shown}; every column "
+                    "needs its own name, or which one the model reads is a guess",
+                    file=path,
+                    line=1 if path.suffix.lower() != ".parquet" else None,
+                )
+            )
+        seen[key] = position
+
+
+def _id_text(ids: pd.Series, path: Path) -> pd.Series:
+    """IDs as Python strings, byte for byte as written (missing stay missing)."""
+    out = np.empty(len(ids), dtype=object)
+    for i, value in enumerate(ids.tolist()):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            out[i] = None
+        elif isinstance(value, str):
+            out[i] = neutralise(value)
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            out[i] = str(int(value))
+        else:
+            raise DataError(
+                Problem(
+                    f"record IDs must be text or whole numbers, not {type(value).__name__} (a float ID such as "
+                    "1.0 cannot be told from 1); store the ID column as text",
+                    file=path,
+                    field=str(ids.name),
+                )
+            )
+    return pd.Series(out, index=ids.index, name=ids.name, dtype=object)
+
+
+def _is_text(frame: pd.DataFrame) -> bool:
+    return frame.attrs.get("format", "csv") in ("csv", "tsv")
+
+
+@functools.lru_cache(maxsize=32)
+def _record_lines(path: str, delimiter: str, stamp: tuple[int, int]) -> tuple[int, ...] | None:
+    """The line each data record of a CSV/TSV starts on, as pandas counts records (blank lines skipped).
+
+    Quoted fields may span lines and blank lines are skipped, so ``row + 2``
+    is only right for the simplest files. None when the file cannot be
+    scanned (then callers fall back to ``row + 2``).
+    """
+    starts: list[int] = []
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            done = 0
+            for record in reader:
+                if record:
+                    starts.append(done + 1)
+                done = reader.line_num
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return tuple(starts[1:])  # the first record is the header
+
+
+def file_line(path: Path | None, row: int, delimiter: str = ",") -> int:
+    """Line of the CSV/TSV ``path`` on which data row ``row`` (0-based) starts."""
+    if path is not None:
+        try:
+            info = path.stat()
+            lines = _record_lines(str(path), delimiter, (info.st_mtime_ns, info.st_size))
+        except OSError:
+            lines = None
+        if lines is not None and row < len(lines):
+            return lines[row]
+    return row + 2
+
+
+def _delimiter(frame: pd.DataFrame) -> str:
+    return "\t" if frame.attrs.get("format") == "tsv" else ","
+
+
+def _row_line(path: Path, row: int, frame: pd.DataFrame) -> int | None:
+    """Line on which data row ``row`` (0-based) starts in a CSV/TSV; None for Parquet."""
+    return file_line(path, row, _delimiter(frame)) if _is_text(frame) else None
+
+
+def _where(frame: pd.DataFrame, row: int, path: Path | None = None) -> str:
+    """``line N`` for text files, ``row N`` (1-based) for Parquet."""
+    return f"line {file_line(path, row, _delimiter(frame))}" if _is_text(frame) else f"row {row + 1}"
+
+
+def _looks_like_number(name: object) -> bool:
+    try:
+        float(str(name))
+    except ValueError:
+        return False
+    return True
+
+
+def _missing_columns(frame: pd.DataFrame, missing: list[str], needed: list[str], path: Path) -> Problem:
+    names = ", ".join(repr(c) for c in missing)
+    present = [c for c in needed if c in frame.columns]
+    line = 1 if _is_text(frame) else None
+    if (not present or any(_looks_like_number(c) for c in frame.columns)) and _is_text(frame):
+        # The first line may be a record, not a header (none of the named columns is there,
+        # or a field is a number), so its fields are not shown: they would be a person's data.
+        return Problem(
+            f"missing column(s) {names}; the file's first line ({len(frame.columns)} field(s)) does not look "
+            "like the header the policy describes. Is the header line missing, or the delimiter wrong? "
+            "(its fields are not shown: they may be a record)",
+            file=path,
+            line=line,
+        )
+    return Problem(
+        f"missing column(s) {names}; the file has {', '.join(repr(str(c)) for c in frame.columns)}",
+        file=path,
+        line=line,
+    )
+
+
+def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeric: dict[str, bool]) -> list[Problem]:
+    """Infinite numbers, and text in a column that is numeric (here or in the members file)."""
+    problems: list[Problem] = []
+    for col in features:
+        series = frame[col]
+        if pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            inf = np.isinf(values)
+            if inf.any():
+                row = int(np.flatnonzero(inf)[0])
+                problems.append(
+                    Problem(
+                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
+                        "features must be finite numbers or empty",
+                        file=path,
+                        line=_row_line(path, row, frame),
+                        field=str(col),
+                    )
+                )
+            continue
+        present = series.notna().to_numpy()
+        if not present.any():
+            continue
+        parsed = pd.to_numeric(series, errors="coerce")
+        as_number = parsed.notna().to_numpy()
+        should_be_numeric = numeric.get(col)
+        if should_be_numeric is None:
+            should_be_numeric = as_number.sum() > 0.5 * present.sum()
+        if should_be_numeric:
+            bad = present & ~as_number
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                problems.append(
+                    Problem(
+                        f"{int(bad.sum())} value(s) that are not numbers in a numeric column, first at "
+                        f"{_where(frame, row, path)} (values are not shown)",
+                        file=path,
+                        line=_row_line(path, row, frame),
+                        field=str(col),
+                    )
+                )
+                continue
+            inf = np.isinf(parsed.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                row = int(np.flatnonzero(inf)[0])
+                problems.append(
+                    Problem(
+                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
+                        "features must be finite numbers or empty",
+                        file=path,
+                        line=_row_line(path, row, frame),
+                        field=str(col),
+                    )
+                )
+    return problems
+
+
+def _select(
+    frame: pd.DataFrame,
+    spec: DataSpec,
+    role: str,
+    path: Path,
+    features: list[str],
+    numeric: dict[str, bool] | None = None,
+) -> RecordSet:
     problems: list[Problem] = []
     needed = [spec.id_column, spec.label_column, *features, *spec.slice_columns]
     missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
     if missing:
-        problems.append(
-            Problem(
-                f"missing column(s) {', '.join(repr(c) for c in missing)}; the file has "
-                f"{', '.join(repr(c) for c in frame.columns)}",
-                file=path,
-                line=1 if path.suffix.lower() in (".csv", ".tsv") else None,
-            )
-        )
-        raise DataError(problems)
+        # Only columns the policy names by hand show that the first line is a header.
+        named = [spec.id_column, spec.label_column, *(spec.feature_columns or []), *spec.slice_columns]
+        raise DataError(_missing_columns(frame, missing, named, path))
     ids = frame[spec.id_column]
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        problems.append(Problem("record ID is empty", file=path, line=_row_line(path, row), field=spec.id_column))
-    ids_str = ids.astype(str).to_numpy()
+        problems.append(
+            Problem("record ID is empty", file=path, line=_row_line(path, row, frame), field=spec.id_column)
+        )
+    ids_str = np.asarray([neutralise(str(v)) for v in ids.tolist()], dtype=object)
     dup = pd.Series(ids_str).duplicated(keep="first").to_numpy()
     if dup.any():
         row = int(np.flatnonzero(dup)[0])
@@ -136,20 +422,23 @@ def _select(frame: pd.DataFrame, spec: DataSpec, role: str, path: Path, features
                 f"record ID {ids_str[row]!r} appears more than once ({int(dup.sum())} duplicate(s)); "
                 "IDs must be unique",
                 file=path,
-                line=_row_line(path, row),
+                line=_row_line(path, row, frame),
                 field=spec.id_column,
             )
         )
     labels = frame[spec.label_column]
     if labels.isna().any():
         row = int(np.flatnonzero(labels.isna().to_numpy())[0])
-        problems.append(Problem("label is empty", file=path, line=_row_line(path, row), field=spec.label_column))
+        problems.append(
+            Problem("label is empty", file=path, line=_row_line(path, row, frame), field=spec.label_column)
+        )
+    problems.extend(_check_features(frame, features, path, numeric or {}))
     if len(frame) < MIN_RECORDS:
         problems.append(Problem(f"only {len(frame)} {role} record(s); at least {MIN_RECORDS} are needed", file=path))
     if problems:
         raise DataError(problems)
     slices = (
-        frame[spec.slice_columns].astype("string").fillna("(missing)")
+        frame[spec.slice_columns].astype("string").fillna("(missing)").map(neutralise)
         if spec.slice_columns
         else pd.DataFrame(index=frame.index)
     )
@@ -160,6 +449,9 @@ def _select(frame: pd.DataFrame, spec: DataSpec, role: str, path: Path, features
         y=labels.to_numpy(),
         slices=slices.reset_index(drop=True),
         source=path,
+        rows=np.arange(len(frame)),
+        text_file=_is_text(frame),
+        delimiter=_delimiter(frame),
     )
 
 
@@ -182,16 +474,20 @@ def load_audit_data(
     """
     from compliance_mia.seeding import rng
 
-    members_frame = read_table(spec.members)
+    def read(path: Path) -> pd.DataFrame:
+        return read_table(path, spec.format, id_column=spec.id_column)
+
+    members_frame = read(spec.members)
     features = feature_columns(members_frame, spec)
-    members = _select(members_frame, spec, "members", spec.members, features)
-    non_members = _select(read_table(spec.non_members), spec, "non-members", spec.non_members, features)
+    numeric = _numeric_columns(members_frame, features)
+    members = _select(members_frame, spec, "members", spec.members, features, numeric)
+    non_members = _select(read(spec.non_members), spec, "non-members", spec.non_members, features, numeric)
     population = None
     source = "none"
     checks: list[str] = []
     warnings: list[str] = []
     if spec.population is not None:
-        population = _select(read_table(spec.population), spec, "population", spec.population, features)
+        population = _select(read(spec.population), spec, "population", spec.population, features, numeric)
         source = f"population file {spec.population.name}"
 
     _check_disjoint(members, non_members)
@@ -200,11 +496,45 @@ def load_audit_data(
         _check_disjoint(non_members, population)
     checks.append("record IDs are unique and members, non-members and population do not overlap")
 
-    known = set(pd.unique(members.y).tolist())
-    unseen = sorted({str(v) for v in pd.unique(non_members.y).tolist()} - {str(v) for v in known})
+    same = duplicate_records(members, non_members, population)
+    if same:
+        summary = "; ".join(
+            f"{d.count} between {d.a.role} and {d.b.role} (about {d.expected:.0f} expected by chance)" for d in same
+        )
+        unexplained = [d for d in same if d.z > DUPLICATE_Z]
+        if unexplained and not spec.allow_duplicate_records:
+            first = unexplained[0]
+            raise DataError(
+                Problem(
+                    f"records with identical feature values appear in more than one set ({summary}): more than "
+                    f"chance explains, given how often {first.a.role} repeat one another's values. The first is at "
+                    f"{first.b.where(first.b_position)}, the same as {first.a.role} "
+                    f"{first.a.source.name if first.a.source else ''} {first.a.where(first.a_position)}. The same "
+                    "person under two IDs makes every figure wrong. Remove them, or set "
+                    "data.allow_duplicate_records: true if distinct people can share every feature value",
+                    file=first.b.source,
+                    line=first.b.line_of(first.b_position),
+                )
+            )
+        why = (
+            "allowed by data.allow_duplicate_records"
+            if unexplained
+            else "no more than chance explains, since records within a set also repeat one another's values, so "
+            "these may be different people"
+        )
+        warnings.append(
+            f"records with identical feature values appear in more than one set ({summary}); {why}. If they are "
+            "the same people under different IDs, the figures are biased"
+        )
+        checks.append(f"identical feature rows across sets: {summary}; {why}")
+    else:
+        checks.append("no record's feature values appear in more than one of members, non-members and population")
+
+    known = {str(v) for v in pd.unique(members.y).tolist()}
+    unseen = {str(v) for v in pd.unique(non_members.y).tolist()} - known
     if unseen:
         warnings.append(
-            f"non-members carry label(s) {', '.join(unseen)} that no member has; the model never learnt them"
+            f"non-members carry {len(unseen)} label value(s) that no member has; the model never learnt them"
         )
 
     if population is None and need_population:
@@ -251,13 +581,188 @@ def load_audit_data(
     )
 
 
+def _numeric_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, bool]:
+    """Which feature columns are numbers in the members file (then they must be in every file)."""
+    out: dict[str, bool] = {}
+    for col in features:
+        series = frame[col] if col in frame.columns else None
+        if series is None or pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            out[col] = True
+            continue
+        present = series.notna()
+        parsed = pd.to_numeric(series, errors="coerce").notna()
+        out[col] = bool(present.any() and parsed.sum() > 0.5 * present.sum())
+    return out
+
+
+def _row_keys(X: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per record of its feature values, comparable across files.
+
+    Numbers are compared as floats (so ``3`` in one file equals ``3.0`` in
+    another), everything else as text; a missing value is its own value.
+    """
+    canon = pd.DataFrame(index=X.index)
+    for i, col in enumerate(X.columns):
+        series = X[col]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            canon[i] = series.astype(float)
+        else:
+            numbers = pd.to_numeric(series, errors="coerce")
+            if series.notna().any() and numbers.notna().sum() == series.notna().sum():
+                canon[i] = numbers.astype(float)
+            else:
+                canon[i] = series.astype("string").fillna("\0missing")
+    return pd.util.hash_pandas_object(canon, index=False).to_numpy()
+
+
+def _excess(count: int, share: float, n_a: int, n_b: int) -> float:
+    """How many standard deviations ``count`` matches in ``b`` lie above what chance explains.
+
+    Chance: each record of ``b`` matches some record of ``a`` with probability
+    ``share`` (the fraction of ``a`` that repeats within ``a``). The variance
+    counts both the binomial draw of ``b`` and the estimate of ``share`` from
+    ``a``, so the test is not over-confident on small files.
+    """
+    expected = share * n_b
+    variance = n_b * share * (1 - share) + n_b**2 * share * (1 - share) / max(n_a, 1)
+    if variance <= 0:
+        return float("inf") if count > expected else 0.0
+    return float((count - expected) / np.sqrt(variance))
+
+
+@dataclass(frozen=True)
+class DuplicateRecords:
+    """Records of set ``b`` whose feature values equal a record of set ``a``."""
+
+    a: RecordSet
+    b: RecordSet
+    count: int  #: records of ``b`` that match some record of ``a``
+    a_position: int  #: first match: position in ``a``
+    b_position: int  #: first match: position in ``b``
+    expected: float = 0.0  #: matches chance explains: ``len(b)`` times the share of ``a`` that repeats within ``a``
+    z: float = float("inf")  #: standard deviations by which ``count`` exceeds ``expected``
+
+
+def duplicate_records(
+    members: RecordSet, non_members: RecordSet, population: RecordSet | None = None
+) -> list[DuplicateRecords]:
+    """Exact feature-row matches between members, non-members and population (by row hash)."""
+    sets = [members, non_members] + ([population] if population is not None else [])
+    keys = [_row_keys(rs.X) for rs in sets]
+    found: list[DuplicateRecords] = []
+    for i in range(len(sets)):
+        for j in range(i + 1, len(sets)):
+            first_in_a: dict[int, int] = {}
+            for pos, key in enumerate(keys[i].tolist()):
+                first_in_a.setdefault(key, pos)
+            hits = [pos for pos, key in enumerate(keys[j].tolist()) if key in first_in_a]
+            if hits:
+                b_pos = hits[0]
+                # How often a record of a's distribution shares every feature value with another one:
+                # the chance that a different person in b matches some record of a.
+                share = float(pd.Series(keys[i]).duplicated(keep=False).mean())
+                found.append(
+                    DuplicateRecords(
+                        a=sets[i],
+                        b=sets[j],
+                        count=len(hits),
+                        a_position=first_in_a[int(keys[j][b_pos])],
+                        b_position=b_pos,
+                        expected=share * len(sets[j]),
+                        z=_excess(len(hits), share, len(sets[i]), len(sets[j])),
+                    )
+                )
+    return found
+
+
+def check_labels(
+    data: AuditData, classes: np.ndarray | list, *, label_column: str | None = None, drop_unknown: bool = False
+) -> AuditData:
+    """Refuse labels the model cannot have learnt, before anything is queried.
+
+    A member (a training record) whose label is not one of the model's
+    ``classes`` means the files or the model are not the ones that were
+    trained together (e.g. a model trained on ``N``/``Y`` audited on data
+    labelled ``no``/``yes``): always a :class:`DataError` naming the file, the
+    first line, the label column and the accepted classes. Non-members and
+    population records with such a label are refused too (their loss is
+    undefined, and they would look like obvious non-members and inflate the
+    attack's figures) unless ``drop_unknown`` (the policy's
+    ``data.drop_unknown_labels``): then they are left out and counted in the
+    data warnings and checks. Labels are compared as given, then as text.
+    Label values are never quoted (they are a person's data); class names
+    from the model are.
+    """
+    from compliance_mia.targets.base import class_index
+
+    classes = np.asarray(classes)
+    accepted = ", ".join(repr(str(c)) for c in classes.tolist())
+    problems: list[Problem] = []
+    keep: dict[str, np.ndarray] = {}
+    sets = [("members", data.members), ("non-members", data.non_members)]
+    if data.population is not None:
+        sets.append(("population", data.population))
+    dropped: list[str] = []
+    for role, rs in sets:
+        unknown = class_index(classes, np.asarray(rs.y, dtype=object)) < 0
+        if not unknown.any():
+            continue
+        first = int(np.flatnonzero(unknown)[0])
+        count = int(unknown.sum())
+        if role != "members" and drop_unknown:
+            keep[role] = np.flatnonzero(~unknown)
+            dropped.append(f"{count} {role} record(s)")
+            continue
+        advice = (
+            "the model was not trained on these files, or labels are coded differently (e.g. 'yes' for 'Y')"
+            if role == "members"
+            else "set data.drop_unknown_labels: true to leave such records out"
+        )
+        problems.append(
+            Problem(
+                f"{count} {role} record(s) have a label that is not one of the model's classes ({accepted}); "
+                f"the first is at {rs.where(first)} (labels are not shown). {advice}",
+                file=rs.source,
+                line=rs.line_of(first),
+                field=label_column,
+            )
+        )
+    if problems:
+        raise DataError(problems)
+    if not dropped:
+        return replace(data, checks=[*data.checks, "every label is one of the model's classes"])
+    non_members = data.non_members.take(keep["non-members"]) if "non-members" in keep else data.non_members
+    population = data.population
+    if population is not None and "population" in keep:
+        population = population.take(keep["population"])
+    for role, rs in (("non-members", non_members), ("population", population)):
+        if rs is not None and len(rs) < MIN_RECORDS:
+            raise DataError(
+                Problem(
+                    f"only {len(rs)} {role} record(s) left after leaving out labels the model lacks; "
+                    f"at least {MIN_RECORDS} are needed",
+                    file=rs.source,
+                )
+            )
+    note = f"left out {' and '.join(dropped)} whose label is not one of the model's classes (data.drop_unknown_labels)"
+    return replace(
+        data,
+        non_members=non_members,
+        population=population,
+        checks=[*data.checks, note],
+        warnings=[*data.warnings, note],
+    )
+
+
 def _check_disjoint(a: RecordSet, b: RecordSet) -> None:
     both = np.intersect1d(a.ids, b.ids)
     if len(both):
         raise DataError(
             Problem(
                 f"{len(both)} record ID(s) appear in both {a.role} ({a.source.name if a.source else '?'}) and "
-                f"{b.role}, e.g. {both[0]!r}; a record cannot be both, so every figure would be wrong",
+                f"{b.role}, e.g. {str(both[0])!r}; a record cannot be both, so every figure would be wrong",
                 file=b.source,
             )
         )

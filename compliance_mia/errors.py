@@ -13,9 +13,19 @@ from pathlib import Path
 
 
 class ComplianceMiaError(Exception):
-    """Base class: a problem with the user's input or environment, not a bug."""
+    """Base class: a problem with the user's input or environment, not a bug.
+
+    Its text is shown on a terminal and may be written to a report, so control
+    and bidirectional-override characters that reached it from a file are
+    made visible (:func:`compliance_mia.text.neutralise`).
+    """
 
     exit_code: int = 2
+
+    def __str__(self) -> str:
+        from compliance_mia.text import neutralise
+
+        return neutralise(super().__str__())
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,9 @@ class Problem:
             where = f"{self.file.name}" if self.line is None else f"{self.file.name}:{self.line}"
         parts = [p for p in (where, self.field) if p]
         prefix = ": ".join(parts)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        from compliance_mia.text import neutralise
+
+        return neutralise(f"{prefix}: {self.message}" if prefix else self.message)
 
 
 class InputError(ComplianceMiaError):

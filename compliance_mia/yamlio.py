@@ -6,11 +6,22 @@ code); on top of it we record the line of every mapping key and sequence item
 by path, reject duplicate keys (which plain ``safe_load`` silently resolves to
 the last one), and turn pydantic's validation errors into located
 :class:`~compliance_mia.errors.Problem` objects with the accepted values.
+
+A YAML file is also an attack surface: a kilobyte of nested aliases ("billion
+laughs") expands to billions of nodes, and thousands of nesting levels
+exhaust the parser's recursion. Before anything is built, the event stream
+(which PyYAML produces without recursion) is checked against
+:data:`MAX_BYTES`, :data:`MAX_DEPTH`, :data:`MAX_ALIASES` and
+:data:`MAX_NODES` (counting every alias as the size of what it expands to);
+a file past a limit is refused with its line. Every string read (keys and
+values) is passed through :func:`compliance_mia.text.neutralise`, so control
+and bidirectional-override characters cannot reorder what a report shows.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +31,19 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from compliance_mia.errors import InputError, Problem
+from compliance_mia.text import neutralise
+
+#: largest YAML file read (bytes); policies and catalogues are a few kilobytes
+MAX_BYTES = 2 * 1024 * 1024
+#: deepest nesting of mappings and sequences
+MAX_DEPTH = 64
+#: most alias references (``*name``) in one file
+MAX_ALIASES = 1000
+#: most nodes once every alias is expanded
+MAX_NODES = 200_000
 
 PathKey = tuple[str | int, ...]
+_VALIDATOR_STEP = re.compile(r"^function-(after|before|wrap|plain)\[")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -48,6 +70,8 @@ class _LineLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Any, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)  # resolve ``<<`` merge keys before looking at the keys
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
             if isinstance(key, Hashable) and key in seen:
@@ -62,10 +86,72 @@ class _LineLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _check_limits(text: str, file: Path, error: type[InputError]) -> None:
+    """Refuse alias bombs and deep nesting from the event stream, before any node is built."""
+    depth = 0
+    aliases = 0
+    total = 0
+    anchors: dict[str, int] = {}
+    # one [size, anchor] per open collection; an alias counts as the size of its anchor's node
+    open_: list[list[Any]] = []
+
+    def add(size: int, mark: Any) -> None:
+        nonlocal total
+        if open_:
+            open_[-1][0] += size
+        else:
+            total += size
+        if total + sum(o[0] for o in open_) > MAX_NODES:
+            raise error(
+                Problem(
+                    f"expands to more than {MAX_NODES} nodes (aliases repeat what they point to); "
+                    "refused as a possible alias bomb",
+                    file=file,
+                    line=mark.line + 1,
+                )
+            )
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise error(Problem(f"nested more than {MAX_DEPTH} levels deep", file=file, line=mark.line + 1))
+            open_.append([1, event.anchor])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            size, anchor = open_.pop()
+            if anchor is not None:
+                anchors[anchor] = size
+            add(size, mark)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                anchors[event.anchor] = 1
+            add(1, mark)
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise error(
+                    Problem(f"more than {MAX_ALIASES} aliases (*name); refused", file=file, line=mark.line + 1)
+                )
+            add(anchors.get(event.anchor, 1), mark)
+
+
+def _neutralise_all(value: Any) -> Any:
+    """Every string in ``value`` (keys included) with control characters made visible."""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, dict):
+        return {_neutralise_all(k): _neutralise_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_neutralise_all(v) for v in value]
+    return value
+
+
 def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = neutralise(key_node.value) if isinstance(key_node.value, str) else key_node.value
             child = (*path, key)
             out[child] = key_node.start_mark.line + 1
             _index_lines(value_node, child, out)
@@ -83,14 +169,24 @@ def read_yaml(file: Path, *, error: type[InputError] = InputError) -> LocatedYam
     for unreadable files, YAML syntax errors and duplicate keys.
     """
     try:
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise error(
+                Problem(f"file is {size} bytes; YAML files larger than {MAX_BYTES} bytes are not read", file=file)
+            )
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(Problem("file not found", file=file)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(Problem(f"cannot read file: {exc}", file=file)) from None
+    if len(text) > MAX_BYTES:  # a file that grew between stat and read
+        raise error(Problem(f"file is larger than {MAX_BYTES} bytes; not read", file=file))
     try:
+        _check_limits(text, file, error)
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        data = _neutralise_all(yaml.load(text, Loader=_LineLoader))  # noqa: S506 - _LineLoader is a SafeLoader
+    except RecursionError:
+        raise error(Problem(f"nested too deeply (more than {MAX_DEPTH} levels)", file=file)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -152,12 +248,13 @@ def allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _format_error(err: dict[str, Any], root: type[BaseModel]) -> tuple[Sequence[str | int], str]:
-    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    # pydantic adds validator steps (``function-after[...]``) to the location; a user's key is kept
+    loc: list[str | int] = [p for p in err["loc"] if not (isinstance(p, str) and _VALIDATOR_STEP.match(p))]
     kind = err["type"]
     inp = err.get("input")
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        key = str(loc[-1])
+        key = str(loc[-1]) if loc else "?"
         owner = _model_at(root, loc[:-1])
         keys = allowed_keys(owner) if owner else []
         hint = difflib.get_close_matches(key, keys, n=1)

@@ -165,7 +165,19 @@ data:
   data_subjects: 48000
   membership_reveals_condition: true   # being in the cohort reveals a hospital stay
   description: Discharges 2021-2024 from three sites.
-"""
+""",
+        """\
+data:                        # files from a DVC cache: no extension, so say the format
+  members: .dvc/cache/files/md5/3f/2a9c0d41b7e6
+  non_members: .dvc/cache/files/md5/91/bd07e2aa5c
+  id_column: claim_id
+  label_column: fraud
+  format: parquet
+  allow_duplicate_records: true   # few coarse features: different people can share every value
+  drop_unknown_labels: true       # non-members labelled with a class the model never had are left out
+  categories: [financial]
+  data_subjects: 12000
+""",
     ],
     "ExposureSpec": [
         """\

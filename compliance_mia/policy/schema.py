@@ -264,6 +264,21 @@ class DataSpec(_Strict):
         False, description="True when being in the training set itself reveals something (e.g. a patient cohort)."
     )
     description: str = Field("", description="Plain-language description of the data.")
+    format: Literal["csv", "tsv", "parquet"] | None = Field(
+        None,
+        description="Format of the data files; default: from the file name's extension, else from its content "
+        "(for extension-less files such as DVC or git-annex caches).",
+    )
+    allow_duplicate_records: bool = Field(
+        False,
+        description="Proceed when records with identical feature values appear in more than one of members, "
+        "non-members and population (the counts are reported as a data warning); by default this is refused.",
+    )
+    drop_unknown_labels: bool = Field(
+        False,
+        description="Leave out non-member and population records whose label is not one of the model's classes "
+        "(counted in the data warnings); by default they are refused. Members with such a label are always refused.",
+    )
 
     _resolve_paths = field_validator("members", "non_members", "population")(_resolve)
 

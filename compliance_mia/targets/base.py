@@ -160,3 +160,31 @@ def class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
             idx = lookup_str.get(str(value), -1)
         out[j] = idx
     return out
+
+
+def sum_tolerance(n_classes: int) -> float:
+    """How far a row of probabilities may sum from 1: rounding to 2 decimals moves each by up to 0.005."""
+    return max(0.01, 0.005 * n_classes)
+
+
+def probability_problem(matrix: np.ndarray) -> tuple[int, str] | None:
+    """The first row of ``matrix`` that is not a probability distribution, and why; None if all are.
+
+    Each value must be a finite number in [0, 1] and each row must sum to 1
+    within :func:`sum_tolerance` (rounded outputs are accepted). Values are
+    never quoted: they are what the model says about a person.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or len(matrix) == 0:
+        return None
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        return int(np.flatnonzero(~finite)[0]), "is not a finite number (NaN or infinite)"
+    outside = ((matrix < -1e-6) | (matrix > 1 + 1e-6)).any(axis=1)  # float32 outputs reach 1.0000001
+    if outside.any():
+        return int(np.flatnonzero(outside)[0]), "is outside [0, 1]"
+    tol = sum_tolerance(matrix.shape[1])
+    off = np.abs(matrix.sum(axis=1) - 1.0) > tol + 1e-9
+    if off.any():
+        return int(np.flatnonzero(off)[0]), f"does not sum to 1 (tolerance {tol:g})"
+    return None

@@ -38,7 +38,7 @@ import pandas as pd
 
 from compliance_mia.errors import TargetError
 from compliance_mia.policy.schema import HttpTargetSpec
-from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.targets.base import RawOutputs, Target, class_index, probability_problem
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,23 @@ def _retry_after(value: str | None) -> float | None:
     if not math.isfinite(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
 
 
 def _substitute(template: Any, batch: list) -> Any:
@@ -338,6 +355,11 @@ class HttpTarget(Target):
                             f"the prediction API at {self._origin} answered {status} but the "
                             "body is not JSON"
                         ) from None
+                    except RecursionError:  # a hostile or broken server nesting thousands of levels
+                        raise TargetError(
+                            f"the prediction API at {self._origin} answered {status} with JSON nested too "
+                            "deeply to read"
+                        ) from None
                 if status != 429 and status < 500:
                     self.cost.requests += 1
                     self.cost.failures += 1
@@ -426,29 +448,50 @@ class HttpTarget(Target):
             )
         return items
 
+    def _where(self) -> str:
+        path = urlsplit(self.spec.url).path or "/"
+        where = f"model.http.probabilities_path '{self.spec.probabilities_path}'"
+        return f"the prediction API at {self._origin}{path}, {where}"
+
     def _probabilities(self, items: list) -> np.ndarray:
         k = len(self._classes)
+        names = ", ".join(map(str, self._classes.tolist()))
         position = {str(c): i for i, c in enumerate(self._classes.tolist())}
         out = np.empty((len(items), k), dtype=float)
+        expected = (
+            f"expected a list of {k} numbers in [0, 1] summing to 1 (one per class in model.classes: {names}) "
+            "or a {class: probability} object"
+        )
         for row, item in enumerate(items):
             if isinstance(item, dict):
                 if set(map(str, item)) != set(position):
                     raise TargetError(
-                        "the API's probabilities are keyed by "
-                        f"{', '.join(map(str, item))}, not by model.classes "
-                        f"({', '.join(position)})"
+                        f"{self._where()}: entry {row} of the batch is keyed by "
+                        f"{', '.join(map(str, item))}, not by model.classes ({names})"
                     )
-                for key, value in item.items():
-                    out[row, position[str(key)]] = value
-            elif isinstance(item, list) and len(item) == k:
-                out[row] = item
+                values = [(position[str(key)], value) for key, value in item.items()]
+            elif isinstance(item, list):
+                if len(item) != k:
+                    raise TargetError(
+                        f"{self._where()}: entry {row} of the batch has {len(item)} value(s) but model.classes "
+                        f"has {k} class(es); {expected}"
+                    )
+                values = list(enumerate(item))
             else:
                 raise TargetError(
-                    f"each probability entry must be a list of {k} numbers (one per class in "
-                    "model.classes) or a {class: probability} object"
+                    f"{self._where()}: entry {row} of the batch is a {_json_type(item)}; {expected}"
                 )
-        if not np.isfinite(out).all():
-            raise TargetError("the API returned probabilities that are not finite numbers")
+            for col, value in values:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise TargetError(
+                        f"{self._where()}: entry {row} of the batch holds a {_json_type(value)} where a number "
+                        f"is expected (numbers sent as strings are not accepted); {expected}"
+                    )
+                out[row, col] = value
+        bad = probability_problem(out)
+        if bad is not None:
+            row, why = bad
+            raise TargetError(f"{self._where()}: entry {row} of the batch {why}; {expected}")
         return out
 
     # --------------------------------------------------------------- queries

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from compliance_mia.errors import TargetError
-from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.targets.base import RawOutputs, Target, class_index, probability_problem
+from compliance_mia.text import without_quoted
 
 log = logging.getLogger(__name__)
 
@@ -229,10 +230,22 @@ class OnnxTarget(Target):
         except (TypeError, ValueError) as exc:
             raise TargetError(
                 f"{self.path.name}: column(s) {', '.join(map(str, frame.columns[:5]))} cannot be "
-                f"converted to {spec.type} for input '{spec.name}' ({exc})"
+                f"converted to {spec.type} for input '{spec.name}' ({without_quoted(str(exc))})"
             ) from None
 
     def _probabilities(self, value: Any) -> np.ndarray:
+        proba = self._probability_matrix(value)
+        bad = probability_problem(proba)
+        if bad is not None:
+            row, why = bad
+            raise TargetError(
+                f"{self.path.name}: output '{self._proba_name}' for record {row} of the batch {why}; it must hold "
+                "probabilities (finite, in [0, 1], summing to 1). A graph exported without its final softmax "
+                "returns scores instead; export it with probabilities, or name the right output under model.onnx"
+            )
+        return proba
+
+    def _probability_matrix(self, value: Any) -> np.ndarray:
         if isinstance(value, list):  # ZipMap: one {class: probability} dict per record
             position = {str(c): i for i, c in enumerate(self._classes.tolist())}
             out = np.zeros((len(value), len(position)), dtype=float)
@@ -265,7 +278,7 @@ class OnnxTarget(Target):
             except Exception as exc:
                 raise TargetError(
                     f"{self.path.name}: onnxruntime could not score the records "
-                    f"({type(exc).__name__}: {exc})"
+                    f"({type(exc).__name__}: {without_quoted(str(exc))})"
                 ) from None
             if self._proba_name is not None:
                 probas.append(self._probabilities(results[self._proba_name]))

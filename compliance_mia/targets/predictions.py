@@ -21,19 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compliance_mia.data import read_table
+from compliance_mia.data import _missing_columns, file_line, read_table
 from compliance_mia.errors import DataError, Problem, TargetError
 from compliance_mia.policy.schema import PredictionsSpec
-from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.targets.base import RawOutputs, Target, class_index, probability_problem
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PredictionsTarget"]
-
-
-def _line(path: Path, row: int) -> int | None:
-    """Line number of data row ``row`` (0-based) in a CSV/TSV with a header line."""
-    return row + 2 if path.suffix.lower() in (".csv", ".tsv") else None
 
 
 class PredictionsTarget(Target):
@@ -52,27 +47,22 @@ class PredictionsTarget(Target):
                 "model.predictions names no output column: give probability_columns, "
                 "label_column and/or loss_column"
             )
-        frame = read_table(path)
-        header_line = 1 if path.suffix.lower() in (".csv", ".tsv") else None
+        frame = read_table(path, id_column=id_col)
+        self._text = frame.attrs.get("format") in ("csv", "tsv")
+        self._delimiter = "\t" if frame.attrs.get("format") == "tsv" else ","
         needed = [id_col, *[c for c in outputs if c]]
         missing = [c for c in dict.fromkeys(needed) if c not in frame.columns]
         if missing:
-            raise DataError(
-                Problem(
-                    f"missing column(s) {', '.join(repr(c) for c in missing)} named in "
-                    "model.predictions; the file has "
-                    f"{', '.join(repr(str(c)) for c in frame.columns)}",
-                    file=path,
-                    line=header_line,
-                )
-            )
+            problem = _missing_columns(frame, missing, needed, path)
+            raise DataError(Problem(problem.message + " (columns named in model.predictions)", file=path,
+                                    line=problem.line))
         self._warnings: list[str] = []
         self._classes = self._read_classes(frame, spec, classes)
         ids = frame[id_col]
         if ids.isna().any():
             row = int(np.flatnonzero(ids.isna().to_numpy())[0])
             raise DataError(
-                Problem("record ID is empty", file=path, line=_line(path, row), field=id_col)
+                Problem("record ID is empty", file=path, line=self._line(row), field=id_col)
             )
         id_text = ids.astype(str).to_numpy()
         dup = pd.Series(id_text).duplicated().to_numpy()
@@ -82,7 +72,7 @@ class PredictionsTarget(Target):
                 Problem(
                     f"record ID {id_text[row]!r} appears more than once; one row per record",
                     file=path,
-                    line=_line(path, row),
+                    line=self._line(row),
                     field=id_col,
                 )
             )
@@ -93,6 +83,13 @@ class PredictionsTarget(Target):
         log.debug("predictions file %s: %d rows", path.name, len(frame))
 
     # ----------------------------------------------------------------- reading
+    def _line(self, row: int) -> int | None:
+        """Line on which data row ``row`` (0-based) starts in a CSV/TSV; None for Parquet."""
+        return file_line(self.path, row, self._delimiter) if self._text else None
+
+    def _where(self, row: int) -> str:
+        return f"line {self._line(row)}" if self._text else f"row {row + 1}"
+
     def _read_classes(
         self, frame: pd.DataFrame, spec: PredictionsSpec, classes: list | None
     ) -> np.ndarray:
@@ -119,27 +116,47 @@ class PredictionsTarget(Target):
         )
         return np.asarray(found)
 
+    def _numbers_only(self, frame: pd.DataFrame, columns: list[str]) -> None:
+        """In Parquet, where columns have types, an output column must be numeric (not text, not booleans)."""
+        if self._text:
+            return
+        for column in columns:
+            series = frame[column]
+            if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+                raise DataError(
+                    Problem(
+                        f"the column holds {series.dtype} values, not numbers; store model outputs as numbers",
+                        file=self.path,
+                        field=column,
+                    )
+                )
+
     def _read_probabilities(self, frame: pd.DataFrame, spec: PredictionsSpec) -> np.ndarray:
         columns = spec.probability_columns
+        self._numbers_only(frame, list(columns))
         block = frame[columns].apply(pd.to_numeric, errors="coerce")
-        bad = block.isna() | (block < 0) | (block > 1)
+        bad = block.isna() | (block < 0) | (block > 1) | ~np.isfinite(block.fillna(0))
         if bad.to_numpy().any():
             row, col = (int(a[0]) for a in np.nonzero(bad.to_numpy()))
             raise DataError(
                 Problem(
                     "probability is empty, not a number, or outside [0, 1]",
                     file=self.path,
-                    line=_line(self.path, row),
+                    line=self._line(row),
                     field=columns[col],
                 )
             )
         proba = block.to_numpy(dtype=float)
-        off = np.abs(proba.sum(axis=1) - 1.0) > 1e-3
-        if off.any():
-            self._warnings.append(
-                f"{int(off.sum())} row(s) of {self.path.name} have probabilities that do not sum "
-                f"to 1 (first on line {_line(self.path, int(np.flatnonzero(off)[0]))}); they are "
-                "used as given"
+        bad_row = probability_problem(proba)
+        if bad_row is not None:
+            row, why = bad_row
+            raise DataError(
+                Problem(
+                    f"the probabilities in {', '.join(columns)} {why} ({self._where(row)}); each row must hold "
+                    f"finite numbers in [0, 1] summing to 1, one per class in model.classes",
+                    file=self.path,
+                    line=self._line(row),
+                )
             )
         return proba
 
@@ -153,13 +170,14 @@ class PredictionsTarget(Target):
                     f"predicted label is empty or not one of model.classes "
                     f"({', '.join(map(str, self._classes.tolist()))})",
                     file=self.path,
-                    line=_line(self.path, row),
+                    line=self._line(row),
                     field=column,
                 )
             )
         return idx
 
     def _read_loss(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+        self._numbers_only(frame, [column])
         loss = pd.to_numeric(frame[column], errors="coerce")
         bad = loss.isna() | (loss < 0) | ~np.isfinite(loss.fillna(0))
         if bad.any():
@@ -168,7 +186,7 @@ class PredictionsTarget(Target):
                 Problem(
                     "loss is empty, negative or not a finite number",
                     file=self.path,
-                    line=_line(self.path, row),
+                    line=self._line(row),
                     field=column,
                 )
             )
@@ -199,7 +217,7 @@ class PredictionsTarget(Target):
             raise DataError(
                 Problem(
                     f"{int(absent.sum())} of {len(keys)} audited record(s) have no row in the "
-                    f"predictions file, e.g. ID {keys[int(np.flatnonzero(absent)[0])]!r}; the file "
+                    f"predictions file, e.g. ID {str(keys[int(np.flatnonzero(absent)[0])])!r}; the file "
                     "needs a row for every member, non-member and population record",
                     file=self.path,
                 )

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, clone
 from compliance_mia.errors import TargetError, UnsafeModelError
 from compliance_mia.estimators import single_threaded
 from compliance_mia.targets.base import RawOutputs, Target, class_index
+from compliance_mia.text import without_quoted
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class SklearnTarget(Target):
         except Exception as exc:  # wrong columns, dtypes the model was not trained on...
             raise TargetError(
                 f"{self.estimator_name} cannot score the audit records "
-                f"({type(exc).__name__}: {exc}); check data.feature_columns are the model inputs"
+                f"({type(exc).__name__}: {without_quoted(str(exc))}); check data.feature_columns are the model inputs"
             ) from None
         if proba is not None:
             if proba.ndim != 2 or proba.shape[1] != len(self._classes):
