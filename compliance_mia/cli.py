@@ -21,11 +21,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from compliance_mia import __version__
 from compliance_mia.errors import ComplianceMiaError
+from compliance_mia.text import without_quoted
 
 app = typer.Typer(
     name="compliance-mia",
@@ -65,7 +67,7 @@ def _guard(func: F) -> F:
             if _state["debug"]:
                 raise
             err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(without_quoted(str(exc)))}\n"
                 "This is a bug in compliance-mia. Re-run with --debug to see the traceback and report it.",
                 highlight=False,
                 soft_wrap=True,

@@ -695,8 +695,6 @@ def check_labels(
     Label values are never quoted (they are a person's data); class names
     from the model are.
     """
-    from compliance_mia.targets.base import class_index
-
     classes = np.asarray(classes)
     accepted = ", ".join(repr(str(c)) for c in classes.tolist())
     problems: list[Problem] = []
@@ -766,3 +764,20 @@ def _check_disjoint(a: RecordSet, b: RecordSet) -> None:
                 file=b.source,
             )
         )
+
+
+def class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Position of each true label in ``classes`` (-1 where the model has no such class).
+
+    Labels are compared as strings as a fallback, so a CSV label ``1`` matches a
+    model class ``1`` even when one side was read as text.
+    """
+    lookup = {c: i for i, c in enumerate(classes.tolist())}
+    lookup_str = {str(c): i for i, c in enumerate(classes.tolist())}
+    out = np.empty(len(y), dtype=np.int64)
+    for j, value in enumerate(y.tolist()):
+        idx = lookup.get(value)
+        if idx is None:
+            idx = lookup_str.get(str(value), -1)
+        out[j] = idx
+    return out

@@ -46,6 +46,7 @@ from compliance_mia.metrics import (
 from compliance_mia.policy.schema import Policy
 from compliance_mia.runner.preparation import prepare
 from compliance_mia.runner.session import AttackSession, NullProgress, Progress
+from compliance_mia.text import neutralise
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ def run_assessment(
             model=ModelSummary(
                 format=policy.model.format,
                 estimator=target.estimator_name,
-                classes=[str(c) for c in target.classes.tolist()],
+                classes=[neutralise(str(c)) for c in target.classes.tolist()],
                 task=policy.model.task,
                 unsafe_load=target.unsafe_load,
                 surrogate=source.name if source.surrogate else None,

@@ -13,7 +13,7 @@ from compliance_mia.assessment import (
     Plan,
 )
 from compliance_mia.attacks.base import get_attack
-from compliance_mia.data import AuditData, load_audit_data
+from compliance_mia.data import AuditData, check_labels, load_audit_data
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import (
     SampleSizePlan,
@@ -75,6 +75,12 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
             seed=policy.seed,
             population_fraction=policy.attacks.reference_models.population_fraction,
             need_population=need_population,
+        )
+        data = check_labels(
+            data,
+            target.classes,
+            label_column=policy.data.label_column,
+            drop_unknown=policy.data.drop_unknown_labels,
         )
         warnings.extend(data.warnings)
         fit_seconds = None

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from compliance_mia.data import class_index  # noqa: F401 - re-exported; labels are the data layer's
+
 if TYPE_CHECKING:
     from compliance_mia.policy.schema import EstimatorSpec
 
@@ -143,23 +145,6 @@ class Target(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections or sessions held by the adapter."""
-
-
-def class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Position of each true label in ``classes`` (-1 where the model has no such class).
-
-    Labels are compared as strings as a fallback, so a CSV label ``1`` matches a
-    model class ``1`` even when one side was read as text.
-    """
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
-    lookup_str = {str(c): i for i, c in enumerate(classes.tolist())}
-    out = np.empty(len(y), dtype=np.int64)
-    for j, value in enumerate(y.tolist()):
-        idx = lookup.get(value)
-        if idx is None:
-            idx = lookup_str.get(str(value), -1)
-        out[j] = idx
-    return out
 
 
 def sum_tolerance(n_classes: int) -> float:
