@@ -64,11 +64,7 @@ def _headline_finding(head: Headline, matrix: RiskMatrix) -> Finding:
     figures = _figures(head.auc, head.tpr_at_fpr, eps)
     figures["strongest_attack"] = head.strongest_attack
     points = _points_text(head.tpr_at_fpr)
-    eps_text = (
-        f" The attack implies the model is not differentially private for any ε below {eps:.2f}."
-        if eps
-        else ""
-    )
+    eps_text = f" The attack implies the model is not differentially private for any ε below {eps:.2f}." if eps else ""
     if demonstrated(head.auc, head.tpr_at_fpr):
         return Finding(
             id="LEAK-MEMBERSHIP",
@@ -143,13 +139,10 @@ def leakage_findings(
     else:
         findings.append(_headline_finding(headline, matrix))
 
-    if profile.label_only:
+    if profile.label_only and label_only_headline is not None:
+        # the strongest label-only attack, its intervals corrected over every attack run
         head = label_only_headline
-        if head is not None and demonstrated(head.auc, head.tpr_at_fpr):
-            name, auc, points = head.strongest_attack, head.auc, head.tpr_at_fpr
-        else:  # quote an attack that did demonstrate it, by its own interval
-            best = max(profile.label_only, key=lambda o: o.metrics.auc.lower or 0.0)
-            name, auc, points = best.name, best.metrics.auc, best.metrics.operating_points
+        name, auc, points = head.strongest_attack, head.auc, head.tpr_at_fpr
         findings.append(
             Finding(
                 id="LEAK-LABEL-ONLY",
@@ -166,21 +159,22 @@ def leakage_findings(
                 figures={**_figures(auc, points, None), "attack": name},
             )
         )
-    elif profile.confidence and profile.label_only_ran:
+    elif profile.confidence and profile.label_only_ran and headline is not None:
+        attacks = list(dict.fromkeys([headline.strongest_attack, *profile.score_attacks]))
         findings.append(
             Finding(
                 id="LEAK-SCORES-ONLY",
                 title="Leakage comes through the exposed scores",
                 kind="leakage",
-                severity="medium",
+                severity=finding_grade(matrix, headline.auc, headline.tpr_at_fpr),
                 detail=(
                     "Attacks reading the model's scores succeed ("
-                    + ", ".join(o.name for o in profile.confidence)
+                    + ", ".join(attacks)
                     + ") while label-only attacks did not demonstrably beat guessing, so "
                     "restricting the outputs is likely to remove most of the measured leakage; "
                     "the what-if results measure by how much."
                 ),
-                figures={"attacks": [o.name for o in profile.confidence]},
+                figures={"attacks": attacks},
             )
         )
 
@@ -208,9 +202,7 @@ def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[
             )
         )
     elif fine:
-        rounding = (
-            "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"
-        )
+        rounding = "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"
         out.append(
             Finding(
                 id="CONF-FINE-SCORES",

@@ -312,8 +312,7 @@ class Catalogue:
                 return [
                     (
                         c.clause,
-                        self._verified(current, c.verified)
-                        and (own or self._verified(framework, None)),
+                        self._verified(current, c.verified) and (own or self._verified(framework, None)),
                     )
                     for c in found
                 ]
@@ -444,7 +443,7 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
             if framework not in spec.frameworks:
                 add(
                     f"framework '{framework}' is not declared under frameworks "
-                f"(declared: {declared}); add it there with a title",
+                    f"(declared: {declared}); add it there with a title",
                     "controls",
                     i,
                     "mappings",
@@ -464,7 +463,7 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
             if citation.framework not in spec.frameworks:
                 add(
                     f"framework '{citation.framework}' is not declared under frameworks "
-                f"(declared: {declared}); add it there with a title",
+                    f"(declared: {declared}); add it there with a title",
                     "citations",
                     section,
                     j,

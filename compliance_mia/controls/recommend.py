@@ -61,8 +61,8 @@ def situations(*, rating: RiskRating, profile: LeakageProfile, exposure: Exposur
     out = {
         "always": True,
         "any_leakage": profile.any,
-        "confidence_leakage": bool(profile.confidence),
-        "label_only_leakage": bool(profile.label_only),
+        "confidence_leakage": profile.confidence,
+        "label_only_leakage": profile.label_only,
         "no_leakage_demonstrated": profile.ran and not profile.any,
         "scores_exposed": facts["scores_exposed"],
         "fine_scores_exposed": facts["fine_scores_exposed"],
@@ -158,13 +158,10 @@ def recommend(
     current = _current_exposure(exposure)
     levels = list(rating.levels)
     label_note = ""
-    if profile.label_only:
-        best = max(profile.label_only, key=lambda o: o.metrics.auc.estimate or 0.0)
+    if profile.label_only and profile.label_only_auc is not None and profile.label_only_auc.estimate is not None:
         label_note = (
-            f" Confidence masking does not stop label-only attacks: {best.title} still reaches "
-            f"AUC {best.metrics.auc.estimate:.2f} with labels alone."
-            if best.metrics.auc.estimate is not None
-            else ""
+            f" Confidence masking does not stop label-only attacks: {profile.label_only_title} still reaches "
+            f"AUC {profile.label_only_auc.estimate:.2f} with labels alone."
         )
 
     chosen: list[tuple[tuple[Any, ...], ControlRecommendation]] = []

@@ -96,8 +96,14 @@ def headline(
     *,
     settings: StatisticsSettings,
     seed: int,
+    comparisons: int | None = None,
 ) -> Headline:
     """Worst case across ``outcomes``, with selection-corrected intervals.
+
+    ``comparisons`` is the number of attacks the correction covers (default:
+    ``len(outcomes)``). The strongest label-only attack is picked among the
+    label-only attacks but corrected over every attack run, so that its
+    figures and the headline's rest on one statistical basis.
 
     Parameters
     ----------
@@ -112,7 +118,7 @@ def headline(
     """
     if not outcomes:
         raise ValueError("headline needs at least one attack outcome")
-    m = len(outcomes)
+    m = max(int(comparisons or len(outcomes)), len(outcomes))
     alpha = settings.alpha
     per = 1.0 - alpha / m
     name = strongest(
@@ -138,7 +144,7 @@ def headline(
         strongest_attack=name,
         auc=auc,
         tpr_at_fpr=points,
-        epsilon=_epsilon_over_attacks(outcomes, scores, is_member, settings=settings),
+        epsilon=_epsilon_over_attacks(outcomes, scores, is_member, settings=settings, comparisons=m),
         selection_correction=_selection_text(m, settings, per),
         reference_fpr=float(settings.reference_fpr),
     )
@@ -150,8 +156,9 @@ def _epsilon_over_attacks(
     is_member: np.ndarray,
     *,
     settings: StatisticsSettings,
+    comparisons: int,
 ) -> EpsilonBound:
-    m = len(outcomes)
+    m = comparisons
     bounds = [
         epsilon_bound(
             roc_from_groups(ScoreGroups.build(scores[o.name], is_member)),
@@ -162,7 +169,7 @@ def _epsilon_over_attacks(
         )
         for o in outcomes
     ]
-    examined = sum(b.thresholds_examined for b in bounds) // m
+    examined = sum(b.thresholds_examined for b in bounds) // len(outcomes)
     valued = [b for b in bounds if b.epsilon_lower is not None]
     best = max(valued, key=lambda b: b.epsilon_lower or 0.0) if valued else bounds[0]
     where = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from compliance_mia.assessment import AttackOutcome, Headline, Interval, OperatingPoint
@@ -162,34 +162,64 @@ def is_label_only(requires: Collection[str]) -> bool:
 
 @dataclass(frozen=True)
 class LeakageProfile:
-    """Which kinds of attack demonstrably succeeded."""
+    """Which kinds of leakage the assessment demonstrates, on one statistical basis.
 
-    confidence: list[AttackOutcome] = field(default_factory=list)  #: score-reading attacks that leaked
-    label_only: list[AttackOutcome] = field(default_factory=list)  #: label-only attacks that leaked
+    Every flag rests on intervals corrected for all the attacks run (the
+    headline's simultaneous intervals), so a model whose corrected headline is
+    consistent with guessing never carries a finding or a control situation
+    saying that attacks succeed. Per-attack intervals only name attacks.
+    """
+
+    ran: bool = False  #: at least one attack was measured
+    leaked: bool = False  #: the strongest attack's corrected interval beats guessing
+    confidence: bool = False  #: ... and the strongest attack reads scores
+    label_only: bool = False  #: the strongest label-only attack's corrected interval beats guessing
     label_only_ran: bool = False
-    ran: bool = False
+    score_attacks: tuple[str, ...] = ()  #: score-reading attacks whose own interval beats guessing
+    label_only_attack: str | None = None  #: the strongest label-only attack, when it leaked
+    label_only_title: str | None = None  #: its title, for sentences
+    label_only_auc: Interval | None = None  #: its corrected AUC
 
     @property
     def any(self) -> bool:
-        return bool(self.confidence or self.label_only)
+        return self.leaked
 
 
-def leakage_profile(outcomes: Sequence[AttackOutcome], *, label_only: Collection[str]) -> LeakageProfile:
-    """Split ``outcomes`` into score-reading and label-only attacks that demonstrably leaked.
+def leakage_profile(
+    outcomes: Sequence[AttackOutcome],
+    *,
+    headline: Headline | None,
+    label_only_headline: Headline | None,
+    label_only: Collection[str],
+) -> LeakageProfile:
+    """What the corrected headlines demonstrate.
 
     ``label_only`` names the attacks that read only labels (the runner knows
-    them from the registry; see :func:`is_label_only`).
+    them from the registry; see :func:`is_label_only`);
+    ``label_only_headline`` is the strongest of them corrected over every
+    attack run.
     """
-    conf: list[AttackOutcome] = []
-    label: list[AttackOutcome] = []
-    label_ran = False
-    for outcome in outcomes:
-        lab = outcome.name in label_only
-        label_ran = label_ran or lab
-        if demonstrated(outcome.metrics.auc, outcome.metrics.operating_points):
-            (label if lab else conf).append(outcome)
-    return LeakageProfile(confidence=conf, label_only=label, label_only_ran=label_ran, ran=bool(outcomes))
-
+    leaked = headline is not None and demonstrated(headline.auc, headline.tpr_at_fpr)
+    lab = label_only_headline
+    label_leaked = lab is not None and demonstrated(lab.auc, lab.tpr_at_fpr)
+    strongest_reads_scores = headline is not None and headline.strongest_attack not in label_only
+    return LeakageProfile(
+        ran=bool(outcomes),
+        leaked=leaked,
+        confidence=leaked and strongest_reads_scores,
+        label_only=label_leaked,
+        label_only_ran=any(o.name in label_only for o in outcomes),
+        score_attacks=tuple(
+            o.name
+            for o in outcomes
+            if o.name not in label_only and demonstrated(o.metrics.auc, o.metrics.operating_points)
+        ),
+        label_only_attack=lab.strongest_attack if label_leaked and lab is not None else None,
+        label_only_title=next(
+            (o.title for o in outcomes if label_leaked and lab is not None and o.name == lab.strongest_attack), None
+        ),
+        label_only_auc=lab.auc if label_leaked and lab is not None else None,
+    )
 
 
 # ================================================================ the inputs
@@ -243,8 +273,6 @@ class RiskInputs:
             headline=headline,
             label_only_headline=label_only_headline,
         )
-
-
 
 
 # ================================================================ the values

@@ -164,7 +164,7 @@ def run_assessment(
         head = session.headline(outcomes)
         main_scores = dict(session.scores)
         label_head = session.label_only_headline(outcomes)
-        profile = session.leakage_profile(outcomes)
+        profile = session.leakage_profile(outcomes, head, label_head)
         acc_members, acc_non_members = session.accuracy()
 
         progress.stage("Measuring slices and per-record risk")

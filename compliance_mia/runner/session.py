@@ -280,24 +280,35 @@ class AttackSession:
                 self._label_only[reuse_key] = (outcome, result.scores)
         return outcomes
 
-    def headline(self, outcomes: list[AttackOutcome]) -> Headline | None:
+    def headline(self, outcomes: list[AttackOutcome], *, comparisons: int | None = None) -> Headline | None:
         if not outcomes:
             return None
         scores = {o.name: self.scores[o.name] for o in outcomes}
-        return headline(outcomes, scores, self.is_member, settings=self.settings, seed=self.seed)
+        return headline(
+            outcomes, scores, self.is_member, settings=self.settings, seed=self.seed, comparisons=comparisons
+        )
 
     def label_only_names(self, outcomes: list[AttackOutcome]) -> frozenset[str]:
         """Names of the attacks among ``outcomes`` that read only predicted labels (from the registry)."""
         return frozenset(o.name for o in outcomes if is_label_only({s.value for s in get_attack(o.name).spec.requires}))
 
-    def leakage_profile(self, outcomes: list[AttackOutcome]) -> LeakageProfile:
-        """Which of ``outcomes`` demonstrably leaked, split into score-reading and label-only attacks."""
-        return leakage_profile(outcomes, label_only=self.label_only_names(outcomes))
+    def leakage_profile(
+        self, outcomes: list[AttackOutcome], head: Headline | None, label_head: Headline | None
+    ) -> LeakageProfile:
+        """What the corrected headlines demonstrate, split into score-reading and label-only leakage."""
+        return leakage_profile(
+            outcomes, headline=head, label_only_headline=label_head, label_only=self.label_only_names(outcomes)
+        )
 
     def label_only_headline(self, outcomes: list[AttackOutcome]) -> Headline | None:
-        """The strongest of the attacks that read only labels (output masking cannot stop them)."""
+        """The strongest attack that reads only labels, its intervals corrected over every attack run.
+
+        Output masking cannot stop these attacks; correcting over all of
+        ``outcomes`` (not only the label-only ones) keeps its figures on the
+        same statistical basis as the headline.
+        """
         names = self.label_only_names(outcomes)
-        return self.headline([o for o in outcomes if o.name in names])
+        return self.headline([o for o in outcomes if o.name in names], comparisons=len(outcomes))
 
     def accuracy(self) -> tuple[float | None, float | None]:
         """Accuracy of the target on members and on non-members (utility and overfitting gap)."""

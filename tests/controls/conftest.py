@@ -26,9 +26,7 @@ def _interval(estimate: float, lower: float, upper: float) -> Interval:
     return Interval(estimate=estimate, lower=lower, upper=upper, confidence=0.95, method="test")
 
 
-def _outcome(
-    name: str, auc: tuple[float, float, float], family: str = "threshold"
-) -> AttackOutcome:
+def _outcome(name: str, auc: tuple[float, float, float], family: str = "threshold") -> AttackOutcome:
     """An attack outcome with the given AUC interval and TPR at 1% FPR not demonstrated."""
     return AttackOutcome(
         name=name,

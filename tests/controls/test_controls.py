@@ -71,8 +71,32 @@ CLAUSES = {
 
 
 def _profile(outcomes):
-    """Leakage profile with the registry's label-only attacks (family label-only in these fixtures)."""
-    return leakage_profile(outcomes, label_only={o.name for o in outcomes if o.family == "label-only"})
+    """Leakage profile as the runner builds it: from the strongest attack and the strongest label-only one.
+
+    The fixtures mark label-only attacks with family "label-only"; each headline
+    quotes its attack's own figures.
+    """
+    from compliance_mia.assessment import Headline
+
+    label = {o.name for o in outcomes if o.family == "label-only"}
+
+    def head(group):
+        if not group:
+            return None
+        best = max(group, key=lambda o: o.metrics.auc.estimate or 0.0)
+        return Headline(
+            strongest_attack=best.name,
+            auc=best.metrics.auc,
+            tpr_at_fpr=best.metrics.operating_points,
+            selection_correction="",
+        )
+
+    return leakage_profile(
+        outcomes,
+        headline=head(outcomes),
+        label_only_headline=head([o for o in outcomes if o.name in label]),
+        label_only=label,
+    )
 
 
 # ------------------------------------------------------------ the shipped one
@@ -95,9 +119,7 @@ def test_shipped_catalogue_has_the_required_controls(catalogue):
 
 def test_shipped_catalogue_maps_every_required_clause(catalogue):
     for framework, needles in CLAUSES.items():
-        clauses = " | ".join(
-            c for control in catalogue.controls for c in catalogue.clauses(control, framework)
-        )
+        clauses = " | ".join(c for control in catalogue.controls for c in catalogue.clauses(control, framework))
         for needle in needles:
             assert needle in clauses, (framework, needle)
 
@@ -183,8 +205,7 @@ def test_every_shipped_reference_is_verified_or_marked(catalogue):
 # ---------------------------------------------------------------- validation
 def test_missing_field_fails_with_file_and_line(write_catalogue, line_of):
     path = write_catalogue(
-        "    cost: low - an API change\n    utility_impact: callers lose scores for ranking or "
-        "thresholds\n",
+        "    cost: low - an API change\n    utility_impact: callers lose scores for ranking or thresholds\n",
         "    utility_impact: callers lose scores for ranking or thresholds\n",
     )
     with pytest.raises(CatalogueError) as err:
@@ -207,18 +228,12 @@ def test_unknown_regulation_id_fails_with_file_line_and_accepted_ids(write_catal
 
 
 def test_undeclared_attack_family_and_duplicate_id_are_located(write_catalogue, line_of):
-    path = write_catalogue(
-        "    mitigates: [reference]\n", "    mitigates: [reference, model-inversion]\n"
-    )
-    with pytest.raises(
-        CatalogueError, match="'model-inversion' is not a declared attack family"
-    ) as err:
+    path = write_catalogue("    mitigates: [reference]\n", "    mitigates: [reference, model-inversion]\n")
+    with pytest.raises(CatalogueError, match="'model-inversion' is not a declared attack family") as err:
         load_catalogue(path)
     assert f"controls.yaml:{line_of(path, 'model-inversion')}" in str(err.value)
     dup = write_catalogue("  - id: output-top-k\n", "  - id: output-label-only\n")
-    with pytest.raises(
-        CatalogueError, match="control id 'output-label-only' is already used by controls"
-    ):
+    with pytest.raises(CatalogueError, match="control id 'output-label-only' is already used by controls"):
         load_catalogue(dup)
 
 
@@ -358,18 +373,13 @@ def test_label_only_leakage_puts_training_controls_before_unmeasured_output_ones
     assert categories[0] == "training"
     assert categories.index("output") > max(i for i, c in enumerate(categories) if c == "training")
     label_only = next(r for r in recs if r.control_id == "output-label-only")
-    assert (
-        "Confidence masking does not stop label-only attacks: Gap still reaches AUC 0.62"
-        in label_only.why
-    )
+    assert "Confidence masking does not stop label-only attacks: Gap still reaches AUC 0.62" in label_only.why
     dp = next(r for r in recs if r.control_id == "dp-training")
     assert "Not measured: name a candidate estimator" in dp.why
     assert [m.framework for m in dp.mappings][:2] == ["gdpr", "hipaa"]
 
 
-def test_a_measured_drop_in_rating_ranks_first(
-    catalogue, make_outcome, make_headline, make_rating, make_exposure
-):
+def test_a_measured_drop_in_rating_ranks_first(catalogue, make_outcome, make_headline, make_rating, make_exposure):
     loss = make_outcome("loss", (0.70, 0.66, 0.74))
     gap = make_outcome("gap", (0.53, 0.51, 0.55), family="label-only")
     head = make_headline(loss)
@@ -390,9 +400,7 @@ def test_a_measured_drop_in_rating_ranks_first(
     assert f"the rating would be {after.level} (now {rating.level})" in recs[0].why
 
 
-def test_existing_measures_are_listed_as_in_place(
-    catalogue, make_outcome, make_headline, make_rating, make_exposure
-):
+def test_existing_measures_are_listed_as_in_place(catalogue, make_outcome, make_headline, make_rating, make_exposure):
     loss = make_outcome("loss", (0.70, 0.66, 0.74))
     head = make_headline(loss)
     exposure = make_exposure(
@@ -418,16 +426,12 @@ def test_existing_measures_are_listed_as_in_place(
         "query-monitoring",
         "access-control",
     } <= in_place
-    assert all(
-        r.priority > max(x.priority for x in recs if not x.in_place) for r in recs if r.in_place
-    )
+    assert all(r.priority > max(x.priority for x in recs if not x.in_place) for r in recs if r.in_place)
     access = next(r for r in recs if r.control_id == "access-control")
     assert access.why.startswith("Already in place: only authenticated callers can query the model")
 
 
-def test_no_leakage_recommends_governance_first(
-    catalogue, make_outcome, make_headline, make_rating, make_exposure
-):
+def test_no_leakage_recommends_governance_first(catalogue, make_outcome, make_headline, make_rating, make_exposure):
     loss = make_outcome("loss", (0.50, 0.47, 0.53))
     head = make_headline(loss)
     recs = recommend(
@@ -508,17 +512,11 @@ def test_action_plan_keeps_planned_items_and_shows_unplanned_recommendations(
         ],
     )
     items = action_plan_items(policy, recs, catalogue=catalogue)
-    assert (
-        items[0].control == "output-label-only"
-        and items[0].owner == "API team"
-        and items[0].due == "2026-03-01"
-    )
+    assert items[0].control == "output-label-only" and items[0].owner == "API team" and items[0].due == "2026-03-01"
     assert "recommended, priority" in items[0].note
     assert items[1].note == "not a control in the catalogue"
     unplanned = [i for i in items[2:]]
-    recommended = [
-        r.control_id for r in recs if not r.in_place and r.control_id != "output-label-only"
-    ]
+    recommended = [r.control_id for r in recs if not r.in_place and r.control_id != "output-label-only"]
     assert [i.control for i in unplanned] == recommended
     assert all(i.status == "not planned" and i.owner == "" for i in unplanned)
 
@@ -528,9 +526,7 @@ def test_every_situation_is_documented():
 
     from compliance_mia.controls import SITUATIONS
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk-and-controls.md").read_text(
-        encoding="utf-8"
-    )
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk-and-controls.md").read_text(encoding="utf-8")
     assert not [name for name in SITUATIONS if f"`{name}`" not in doc]
 
 

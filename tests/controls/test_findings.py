@@ -15,7 +15,7 @@ def _label_only(outcomes):
 
 def leakage_findings(outcomes, head, label_head, exposure):
     """The module's function with the shipped matrix and the fixtures' label-only attacks."""
-    profile = leakage_profile(outcomes, label_only=_label_only(outcomes))
+    profile = leakage_profile(outcomes, headline=head, label_only_headline=label_head, label_only=_label_only(outcomes))
     return _findings.leakage_findings(outcomes, head, label_head, exposure, profile=profile, matrix=MATRIX)
 
 
@@ -52,17 +52,31 @@ def test_strong_leakage_through_scores(make_outcome, make_headline, make_exposur
     assert "AUC = 0.72 (95% CI 0.68–0.76)" in head.detail
     assert head.figures["auc_lower"] == 0.68 and head.figures["strongest_attack"] == "loss"
     assert findings[2].severity == "high"  # public scores with demonstrated leakage
-    assert leakage_profile([loss, gap], label_only={"gap"}).confidence == [loss]
+    profile = leakage_profile(
+        [loss, gap], headline=make_headline(loss), label_only_headline=make_headline(gap), label_only={"gap"}
+    )
+    assert profile.confidence and not profile.label_only and profile.score_attacks == ("loss",)
 
 
-def test_label_only_leakage_names_the_attack_that_showed_it(make_outcome, make_headline, make_exposure):
+def test_label_only_leakage_quotes_the_corrected_label_only_headline(make_outcome, make_headline, make_exposure):
     loss = make_outcome("loss", (0.72, 0.68, 0.76))
     weak = make_outcome("label-robustness", (0.52, 0.48, 0.56), family="label-only")
     gap = make_outcome("gap", (0.57, 0.555, 0.585), family="label-only")
-    findings = leakage_findings([loss, weak, gap], make_headline(loss), make_headline(weak), make_exposure())
+    findings = leakage_findings([loss, weak, gap], make_headline(loss), make_headline(gap), make_exposure())
     label = next(f for f in findings if f.id == "LEAK-LABEL-ONLY")
     assert "gap does better than guessing: AUC = 0.57" in label.detail
     assert "cannot stop it" in label.detail and label.severity == "medium"
+
+
+def test_findings_rest_on_the_corrected_intervals_only(make_outcome, make_headline, make_exposure):
+    """An attack whose own interval beats guessing cannot outvote a corrected headline that does not."""
+    loss = make_outcome("loss", (0.53, 0.505, 0.555))  # per-attack interval above 0.5
+    gap = make_outcome("gap", (0.51, 0.48, 0.54), family="label-only")
+    corrected = make_headline(make_outcome("loss", (0.53, 0.49, 0.57)))  # simultaneous: includes 0.5
+    findings = leakage_findings([loss, gap], corrected, make_headline(gap), make_exposure())
+    ids = _ids(findings)
+    assert ids[0] == "LEAK-NONE-SHOWN"
+    assert "LEAK-SCORES-ONLY" not in ids and "LEAK-LABEL-ONLY" not in ids
 
 
 def test_no_leakage_is_stated_with_its_limits(make_outcome, make_headline, make_exposure):
@@ -85,7 +99,7 @@ def test_editing_a_threshold_in_the_risk_matrix_moves_the_findings(
     from compliance_mia.resources import policies_dir
 
     loss = make_outcome("loss", (0.72, 0.68, 0.76))
-    profile = leakage_profile([loss], label_only=set())
+    profile = leakage_profile([loss], headline=make_headline(loss), label_only_headline=None, label_only=set())
     before = _findings.leakage_findings(
         [loss], make_headline(loss), None, make_exposure(), profile=profile, matrix=MATRIX
     )

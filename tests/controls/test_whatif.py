@@ -41,8 +41,32 @@ REGULARISED = TrainingRecipe(
 
 
 def _profile(outcomes):
-    """Leakage profile with the registry's label-only attacks (family label-only in these fixtures)."""
-    return leakage_profile(outcomes, label_only={o.name for o in outcomes if o.family == "label-only"})
+    """Leakage profile as the runner builds it: from the strongest attack and the strongest label-only one.
+
+    The fixtures mark label-only attacks with family "label-only"; each headline
+    quotes its attack's own figures.
+    """
+    from compliance_mia.assessment import Headline
+
+    label = {o.name for o in outcomes if o.family == "label-only"}
+
+    def head(group):
+        if not group:
+            return None
+        best = max(group, key=lambda o: o.metrics.auc.estimate or 0.0)
+        return Headline(
+            strongest_attack=best.name,
+            auc=best.metrics.auc,
+            tpr_at_fpr=best.metrics.operating_points,
+            selection_correction="",
+        )
+
+    return leakage_profile(
+        outcomes,
+        headline=head(outcomes),
+        label_only_headline=head([o for o in outcomes if o.name in label]),
+        label_only=label,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +116,7 @@ def baseline(session, rate_fn):
 
 
 def test_scenarios_are_only_stricter_exposures(catalogue):
-    scenarios = output_control_scenarios(
-        catalogue, Exposure("probabilities"), noise_scale=0.05, seed=3
-    )
+    scenarios = output_control_scenarios(catalogue, Exposure("probabilities"), noise_scale=0.05, seed=3)
     assert [(c, e.outputs, e.top_k, e.rounding, e.noise_scale) for c, _, e in scenarios] == [
         ("output-label-only", "label", None, None, None),
         ("output-top-k", "top_k", 1, None, None),
@@ -106,22 +128,16 @@ def test_scenarios_are_only_stricter_exposures(catalogue):
     again = output_control_scenarios(catalogue, Exposure("probabilities"), noise_scale=0.05, seed=3)
     assert scenarios[-1][2].noise_seed == again[-1][2].noise_seed
     assert output_control_scenarios(catalogue, Exposure("label"), noise_scale=0.05, seed=3) == []
-    rounded = output_control_scenarios(
-        catalogue, Exposure("probabilities", rounding=1), noise_scale=0.05, seed=3
-    )
+    rounded = output_control_scenarios(catalogue, Exposure("probabilities", rounding=1), noise_scale=0.05, seed=3)
     assert "output-rounding" not in {c for c, _, _ in rounded}
 
 
-def test_label_only_what_if_lowers_likelihood_but_not_the_label_only_figure(
-    session, baseline, rate_fn, catalogue
-):
+def test_label_only_what_if_lowers_likelihood_but_not_the_label_only_figure(session, baseline, rate_fn, catalogue):
     outcomes, head, before = baseline
     gap_before = next(o for o in outcomes if o.name == "gap").metrics.auc.estimate
     scenario = next(
         s
-        for s in output_control_scenarios(
-            catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0
-        )
+        for s in output_control_scenarios(catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0)
         if s[0] == "output-label-only"
     )
     [result] = measure_output_controls(session, [scenario], rate_fn=rate_fn)
@@ -138,16 +154,12 @@ def test_label_only_what_if_lowers_likelihood_but_not_the_label_only_figure(
     assert "LIK-PUBLIC-SCORES" not in {r.rule_id for r in result.residual.rules}
 
 
-def test_output_what_if_is_deterministic_and_leaves_session_scores_alone(
-    session, baseline, rate_fn, catalogue
-):
+def test_output_what_if_is_deterministic_and_leaves_session_scores_alone(session, baseline, rate_fn, catalogue):
     session.run(ATTACKS, Exposure("probabilities"))
     kept = {k: v.copy() for k, v in session.scores.items()}
     scenarios = [
         s
-        for s in output_control_scenarios(
-            catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0
-        )
+        for s in output_control_scenarios(catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0)
         if s[0] in ("output-rounding", "output-noise")
     ]
     first = measure_output_controls(session, scenarios, rate_fn=rate_fn)
@@ -163,13 +175,9 @@ def test_output_what_if_is_deterministic_and_leaves_session_scores_alone(
 
 def test_training_recipe_reports_utility_beside_privacy(session, baseline, rate_fn, catalogue):
     _, head, before = baseline
-    [result] = measure_training_recipes(
-        session, [REGULARISED], rate_fn=rate_fn, catalogue=catalogue
-    )
+    [result] = measure_training_recipes(session, [REGULARISED], rate_fn=rate_fn, catalogue=catalogue)
     assert result.kind == "training" and result.control_id == "regularisation"
-    assert result.label.startswith(
-        "the model retrained as shallow-forest: RandomForestClassifier(max_depth=2"
-    )
+    assert result.label.startswith("the model retrained as shallow-forest: RandomForestClassifier(max_depth=2")
     assert result.utility_before is not None and result.utility_after is not None
     assert 0.5 < result.utility_after <= 1.0 and result.utility_before == session.accuracy()[1]
     assert result.auc is not None and head is not None
@@ -180,16 +188,10 @@ def test_training_recipe_reports_utility_beside_privacy(session, baseline, rate_
 
 def test_recipe_for_a_non_training_control_is_a_policy_error(session, rate_fn, catalogue):
     wrong = REGULARISED.model_copy(update={"control": "output-rounding"})
-    with pytest.raises(
-        PolicyError, match=r"controls.training_recipes\[0\].*output control, not a training-time"
-    ):
+    with pytest.raises(PolicyError, match=r"controls.training_recipes\[0\].*output control, not a training-time"):
         measure_training_recipes(session, [wrong], rate_fn=rate_fn, catalogue=catalogue)
     broken = REGULARISED.model_copy(
-        update={
-            "estimator": EstimatorSpec.model_validate(
-                {"class": "sklearn.svm.SVC", "params": {"C": -1.0}}
-            )
-        }
+        update={"estimator": EstimatorSpec.model_validate({"class": "sklearn.svm.SVC", "params": {"C": -1.0}})}
     )
     with pytest.raises(PolicyError, match="could not be trained on the members"):
         measure_training_recipes(session, [broken], rate_fn=rate_fn, catalogue=catalogue)
@@ -198,10 +200,7 @@ def test_recipe_for_a_non_training_control_is_a_policy_error(session, rate_fn, c
 def test_whatif_one_returns_the_most_protective_variant(session, rate_fn, catalogue):
     result = whatif_one(session, "output-rounding", catalogue=catalogue, rate_fn=rate_fn)
     assert result.label.endswith("rounded to 1 decimal place(s)")
-    assert (
-        "other variants measured: a probability for every class, rounded to 2 decimal place(s): AUC"
-        in result.note
-    )
+    assert "other variants measured: a probability for every class, rounded to 2 decimal place(s): AUC" in result.note
     trained = whatif_one(session, "regularisation", catalogue=catalogue, rate_fn=rate_fn)
     assert trained.kind == "training"
 
@@ -233,13 +232,9 @@ def test_whatif_one_refuses_a_control_already_in_place(session, rate_fn, catalog
         )
 
 
-def test_residual_rating_is_the_best_measured_recommended_control(
-    session, baseline, rate_fn, catalogue, policy
-):
+def test_residual_rating_is_the_best_measured_recommended_control(session, baseline, rate_fn, catalogue, policy):
     outcomes, head, before = baseline
-    scenarios = output_control_scenarios(
-        catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0
-    )
+    scenarios = output_control_scenarios(catalogue, Exposure("probabilities"), noise_scale=0.05, seed=0)
     what_if = measure_output_controls(session, scenarios, rate_fn=rate_fn)
     from compliance_mia.assessment import ExposureSummary
 
@@ -248,17 +243,13 @@ def test_residual_rating_is_the_best_measured_recommended_control(
         rating=before,
         profile=_profile(outcomes),
         headline=head,
-        exposure=ExposureSummary(
-            outputs="probabilities", access="public", description="probabilities"
-        ),
+        exposure=ExposureSummary(outputs="probabilities", access="public", description="probabilities"),
         regulations=list(policy.regulations),
         what_if=what_if,
     )
     residual = residual_rating(recs, before)
     assert residual is not None
-    best_level = min(
-        before.levels.index(w.residual.level) for w in what_if if w.residual is not None
-    )
+    best_level = min(before.levels.index(w.residual.level) for w in what_if if w.residual is not None)
     assert before.levels.index(residual.level) == best_level
     note = residual.rules[-1]
     assert note.rule_id == "RESIDUAL" and note.inputs["before"] == before.level
@@ -268,9 +259,7 @@ def test_residual_rating_is_the_best_measured_recommended_control(
 def test_recipe_by_params_changes_a_copy_of_the_assessed_model(session, baseline, rate_fn, catalogue):
     """'params' regularises the model as deployed (here its forest), not some other estimator."""
     _, head, _ = baseline
-    recipe = TrainingRecipe(
-        name="leafier", control="regularisation", params={"min_samples_leaf": 40, "max_depth": 2}
-    )
+    recipe = TrainingRecipe(name="leafier", control="regularisation", params={"min_samples_leaf": 40, "max_depth": 2})
     [result] = measure_training_recipes(session, [recipe], rate_fn=rate_fn, catalogue=catalogue)
     assert "the same model with max_depth=2, min_samples_leaf=40" in result.label
     assert result.auc.estimate < head.auc.estimate
