@@ -385,21 +385,50 @@ class ControlRecommendation(_Frozen):
 
 class ActionPlanItem(_Frozen):
     control: str
-    owner: str
-    due: str
+    owner: str = Field(description="Who is accountable; empty when no owner has been named yet.")
+    due: str = Field(description="Due date (ISO); empty when not planned.")
     status: str
     note: str = ""
+    priority: int | None = Field(None, description="The recommendation's priority (1 = do first), if recommended.")
 
 
 class SignOffInfo(_Frozen):
     assessor: str | None = None
     assessor_role: str | None = None
+    dpo_name: str | None = Field(None, description="Data Protection Officer who gave the opinion.")
     dpo_opinion: str | None = None
+    dpo_date: str | None = Field(None, description="Date of the DPO's opinion (ISO).")
     decision: str | None = None
+    conditions: list[str] = Field(default_factory=list, description="Conditions attached to a conditional decision.")
+    approver: str | None = Field(None, description="Who approved the decision on the controller's behalf.")
+    approver_role: str | None = None
+    approval_date: str | None = None
     date: str | None = None
     next_review: str | None = None
     triggers: list[str] = Field(default_factory=list)
     status: Literal["draft", "final"] = "draft"
+
+
+class Verdict(_Frozen):
+    """What the assessment supports for deployment, decided by the matrix's ``decisions`` rules.
+
+    It is the assessor's recommendation to the controller, derived from the
+    rating against the risk appetite and the residual rating after measured
+    controls; the controller's own decision is recorded in the sign-off.
+    """
+
+    rule_id: str = Field(description="The decision rule that applied.")
+    outcome: Literal["deploy", "deploy-after-actions", "do-not-deploy", "controller-decides"]
+    headline: str = Field(description="One line: what the assessment supports.")
+    because: str = Field("", description="Why, in one sentence, with the levels compared.")
+    actions: list[str] = Field(
+        default_factory=list, description="Control ids that must be done before deployment (in action plan order)."
+    )
+    residual_high: bool = Field(False, description="The risk after the measured controls stays high on its scale.")
+    prior_consultation: bool = Field(
+        False, description="A high residual risk may require consulting the supervisory authority (GDPR Art. 36)."
+    )
+    next_steps: list[str] = Field(default_factory=list, description="What follows, in order.")
 
 
 class FileEvidence(_Frozen):
@@ -559,6 +588,9 @@ class Assessment(_Frozen):
     residual_risk: RiskRating | None = Field(None, description="Rating after the recommended measured controls.")
     action_plan: list[ActionPlanItem] = Field(default_factory=list)
     signoff: SignOffInfo = Field(default_factory=SignOffInfo)
+    verdict: Verdict | None = Field(
+        None, description="What the assessment supports for deployment (absent in older assessments)."
+    )
     change: ChangeSummary | None = None
     warnings: list[str] = Field(default_factory=list)
     evidence: Evidence

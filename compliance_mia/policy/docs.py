@@ -283,9 +283,15 @@ action_plan:
 signoff:
   assessor: J. Doe
   assessor_role: Privacy Engineer
+  date: 2027-01-15                 # the assessor's sign-off
+  dpo_name: M. Martin
   dpo_opinion: Residual risk acceptable once rounding ships.
+  dpo_date: 2027-01-18
   decision: conditional            # validated | conditional | refused
-  date: 2027-01-15
+  conditions: [output rounding live in API v5 before release]
+  approver: A. Smith
+  approver_role: Chief Operating Officer
+  approval_date: 2027-01-20
   next_review: 2027-07-15
   triggers: [model retrained, outputs widened]
 """

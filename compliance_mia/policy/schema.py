@@ -499,9 +499,17 @@ class SignOff(_Strict):
 
     assessor: str | None = None
     assessor_role: str | None = None
+    dpo_name: str | None = Field(None, description="Name of the Data Protection Officer who gave the opinion.")
     dpo_opinion: str | None = Field(None, description="Opinion of the Data Protection Officer.")
+    dpo_date: dt.date | None = Field(None, description="Date of the DPO's opinion.")
     decision: Decision | None = Field(None, description="validated, conditional or refused; unset means draft.")
-    date: dt.date | None = None
+    conditions: list[str] = Field(
+        default_factory=list, description="Conditions of a conditional decision, one per item."
+    )
+    approver: str | None = Field(None, description="Who approved the decision for the controller.")
+    approver_role: str | None = None
+    approval_date: dt.date | None = Field(None, description="Date the approver signed.")
+    date: dt.date | None = Field(None, description="Date of the assessor's sign-off.")
     next_review: dt.date | None = Field(None, description="Date of the next re-assessment.")
     triggers: list[str] = Field(
         default_factory=lambda: [

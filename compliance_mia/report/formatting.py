@@ -74,7 +74,10 @@ def scientific(value: Any, significant: int = 3) -> str:
 def period(value: Any) -> str:
     """End a sentence with a full stop unless it already has closing punctuation."""
     text = str(value or "").rstrip()
-    return text if not text or text.endswith((".", "!", "?", ":")) else f"{text}."
+    closed = text.rstrip(")\u201d\"'")  # "(… strongest.)" is already a full sentence: no ".)."
+    if not text or text.endswith((".", "!", "?", ":")) or (closed != text and closed.endswith((".", "!", "?"))):
+        return text
+    return f"{text}."
 
 
 def p_value(value: Any) -> str:

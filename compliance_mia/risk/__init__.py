@@ -27,6 +27,7 @@ size, or not reported) are false, so "not measurable" never counts as
 evidence of leakage or of safety; ``known`` / ``unknown`` test for it.
 """
 
+from compliance_mia.risk.decision import DecisionSpec, decide
 from compliance_mia.risk.facts import FACTS, FactSpec, RiskInputs, fact_values
 from compliance_mia.risk.matrix import (
     MatrixSpec,
@@ -44,6 +45,7 @@ __all__ = [
     "FACTS",
     "Adjustment",
     "Condition",
+    "DecisionSpec",
     "FactSpec",
     "MatrixSpec",
     "RiskInputs",
@@ -51,6 +53,7 @@ __all__ = [
     "Rule",
     "ScaleSpec",
     "covered_categories",
+    "decide",
     "fact_values",
     "load_matrix",
     "normalise_level",

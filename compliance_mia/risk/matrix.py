@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from compliance_mia.errors import CatalogueError, PolicyError, Problem
 from compliance_mia.policy.schema import DataCategory
+from compliance_mia.risk.decision import DecisionSpec
 from compliance_mia.risk.rules import Adjustment, Condition, Rule, _Strict
 from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
@@ -73,6 +74,9 @@ class MatrixSpec(_Strict):
         min_length=1,
         description="How strongly a leakage finding is graded (high, medium, low) from the figures of "
         "the attack it quotes; first match wins, the last rule has no 'when'.",
+    )
+    decisions: DecisionSpec | None = Field(
+        None, description="What the assessment supports for deployment (see compliance_mia.risk.decision)."
     )
 
     @field_validator("version", mode="before")

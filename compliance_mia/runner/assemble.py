@@ -133,6 +133,7 @@ def run_assessment(
     """Run the assessment the policy describes and return its Assessment (writes nothing)."""
     from compliance_mia.controls import action_plan_items, load_catalogue, recommend, signoff_info
     from compliance_mia.findings import leakage_findings
+    from compliance_mia.risk import decide
     from compliance_mia.runner.whatif import (
         measure_output_controls,
         measure_training_recipes,
@@ -216,6 +217,10 @@ def run_assessment(
             what_if=what_if,
         )
         residual = residual_rating(controls, rating)
+        action_plan = action_plan_items(policy, controls)
+        verdict = decide(
+            rate_fn.matrix.spec.decisions, rating=rating, residual=residual, controls=controls, action_plan=action_plan
+        )
 
         findings: list[Finding] = []
         findings.extend(
@@ -292,8 +297,9 @@ def run_assessment(
             controls=controls,
             what_if=what_if,
             residual_risk=residual,
-            action_plan=action_plan_items(policy, controls),
+            action_plan=action_plan,
             signoff=signoff_info(policy),
+            verdict=verdict,
             warnings=warnings,
             evidence=Evidence(
                 files=evidence_files,

@@ -512,13 +512,18 @@ def test_action_plan_keeps_planned_items_and_shows_unplanned_recommendations(
         ],
     )
     items = action_plan_items(policy, recs, catalogue=catalogue)
-    assert items[0].control == "output-label-only" and items[0].owner == "API team" and items[0].due == "2026-03-01"
-    assert "recommended, priority" in items[0].note
+    assert (
+        items[0].control == "output-label-only"
+        and items[0].owner == "API team"
+        and items[0].due == "2026-03-01"
+    )
+    assert items[0].priority is not None and items[0].note == ""  # the priority is a field, not prose
     assert items[1].note == "not a control in the catalogue"
     unplanned = [i for i in items[2:]]
     recommended = [r.control_id for r in recs if not r.in_place and r.control_id != "output-label-only"]
     assert [i.control for i in unplanned] == recommended
-    assert all(i.status == "not planned" and i.owner == "" for i in unplanned)
+    assert all(i.status == "not planned" and i.owner == "" and i.note == "" for i in unplanned)
+    assert [i.priority for i in unplanned] == sorted(i.priority for i in unplanned)
 
 
 def test_every_situation_is_documented():

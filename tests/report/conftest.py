@@ -51,6 +51,7 @@ from compliance_mia.assessment import (
     SystemSummary,
     ThreatRef,
     TieReport,
+    Verdict,
     WhatIfResult,
 )
 
@@ -854,6 +855,20 @@ def build_assessment() -> Assessment:
                 "model retrained or its training data changed",
                 "deployed outputs or access widened",
                 "new state-of-the-art membership inference attack published",
+            ],
+        ),
+        verdict=Verdict(
+            rule_id="DEC-AFTER-ACTIONS",
+            outcome="deploy-after-actions",
+            headline="Do not deploy until action 1 is done; then deployable within the risk appetite",
+            because="the risk is maximum, above the appetite (limited); the measured effect of action 1 "
+            "brings it to limited, within the appetite",
+            actions=["output-labels-only"],
+            residual_high=False,
+            prior_consultation=False,
+            next_steps=[
+                "action 1 is implemented and verified by re-running this assessment",
+                "the Data Protection Officer gives an opinion on this assessment",
             ],
         ),
         change=change,

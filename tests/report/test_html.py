@@ -146,7 +146,7 @@ def test_minimal_assessment_renders(assessment):
         }
     )
     out = HtmlRenderer(charts=False).render(bare)
-    assert "No groups were defined" in out
+    assert "No groups of people were defined" in out
     assert "No per-record results were kept" in out
     assert "No actions have been planned yet" in out
     assert "9. Sign-off and re-assessment" in out  # numbering closes up without the change section
