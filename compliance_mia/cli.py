@@ -171,34 +171,18 @@ def _with_overrides(
 
 
 def _print_summary(assessment: Any, files: list[Path], seconds: float) -> None:
-    from compliance_mia import figures as fmt
+    from rich.text import Text
+
+    from compliance_mia.report.console import summary_rows
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    risk = assessment.risk
-    table.add_row("Overall rating", f"{risk.level.upper()}  (severity {risk.severity} × likelihood {risk.likelihood})")
-    if risk.appetite:
-        verdict = "within" if risk.within_appetite else "ABOVE"
-        table.add_row("Risk appetite", f"{risk.appetite} — rating is {verdict} appetite")
-    head = assessment.headline
-    if head is not None:
-        strongest = assessment.attack(head.strongest_attack)
-        table.add_row("Strongest attack", f"{strongest.title} ({strongest.name})")
-        table.add_row("AUC", fmt.interval_score(head.auc))
-        point = fmt.point_at(head.tpr_at_fpr, 0.01)
-        if point is not None:
-            table.add_row("TPR at 1% FPR", fmt.operating_point(point, show_n=False))
-        if head.epsilon is not None and head.epsilon.epsilon_lower is not None:
-            table.add_row("Empirical ε ≥", f"{head.epsilon.epsilon_lower:.2f}")
-    else:
-        table.add_row("Attacks", "none could run with this exposure")
-    if assessment.residual_risk is not None:
-        table.add_row("After recommended controls", assessment.residual_risk.level.upper())
-    table.add_row("Status", assessment.signoff.status.upper())
+    for label, text in summary_rows(assessment):
+        table.add_row(Text(label), Text(text))  # Text: user text is never read as markup
     out.print(table)
     for f in files:
-        out.print(f"  wrote {f}")
+        out.print(Text(f"  wrote {f}"))
     out.print(f"Done in {seconds:.1f} s.")
 
 

@@ -20,6 +20,7 @@ from compliance_mia.figures import (  # noqa: F401 - re-exported: the report's f
     MISSING,
     _finite,
     _is_number,
+    ci_label,
     confidence_label,
     count,
     decimal,
@@ -185,6 +186,7 @@ def level_index(level: str, levels: list[str]) -> int:
 
 
 FILTERS = {
+    "ci_label": ci_label,
     "count": count,
     "num": plain_number,
     "decimal": decimal,

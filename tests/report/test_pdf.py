@@ -146,4 +146,4 @@ def test_results_table_extracts_with_its_figures(rendered_dir, assessment):
             if point.measurable and point.tpr.estimate is not None:
                 assert cell.split("\n")[0] == fmt.pct(point.tpr.estimate)
             else:
-                assert cell.startswith("not measurable")
+                assert cell.startswith("not determinable")
