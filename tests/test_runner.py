@@ -125,3 +125,28 @@ def test_measured_fit_time_scales_to_half_the_pool(small_case: Path) -> None:
     prepared.target.close()
     seconds = _measure_fit_seconds(prepared.source.estimator, prepared.data, seed=1)
     assert seconds is not None and 0 < seconds < 30
+
+
+def test_a_model_that_never_saw_its_members_carries_no_finding_that_attacks_succeed(tmp_path: Path) -> None:
+    """Issue 11: findings rest on one statistical basis (the corrected intervals), end to end.
+
+    The model is retrained on the population only, so the 'members' are no
+    more its training records than the non-members: no finding, situation or
+    decision may say that attacks succeed.
+    """
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.ensemble import RandomForestClassifier
+
+    policy_path = write_small_case(tmp_path, n_members=300, n_non_members=300, n_population=500)
+    population = pd.read_csv(tmp_path / "population.csv")
+    features = [c for c in population.columns if c not in ("record_id", "diagnosis", "site")]
+    blind = RandomForestClassifier(n_estimators=30, random_state=0, n_jobs=1)
+    sio.dump(blind.fit(population[features], population["diagnosis"]), tmp_path / "model.skops")
+
+    a = run_assessment(load_policy(policy_path), policy_path=policy_path)
+    ids = [f.id for f in a.findings]
+    assert a.headline is not None and a.headline.auc.lower <= 0.5 <= a.headline.auc.upper
+    assert "LEAK-NONE-SHOWN" in ids
+    assert not {"LEAK-MEMBERSHIP", "LEAK-SCORES-ONLY", "LEAK-LABEL-ONLY"} & set(ids)
+    assert not any("succeed" in c.why for c in a.controls)

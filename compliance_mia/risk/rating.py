@@ -63,6 +63,38 @@ def _explain(cond: Condition | None, raw: dict[str, Any], shown: dict[str, str])
     return f" (met: {'; '.join(dict.fromkeys(met))})" if met else ""
 
 
+#: A figure within this relative distance of the threshold it crossed is "at the boundary".
+BOUNDARY = 0.10
+
+
+def _boundary_note(cond: Condition | None, raw: dict[str, Any], shown: dict[str, str]) -> str:
+    """Say so when a rule fired on one measured figure alone, lying close to its threshold.
+
+    A level that rests on a single figure just past its threshold (an ε bound
+    of 4.19 against 4.0, say) could move with a slightly different sample; the
+    rule trace must tell the reader rather than present it as settled.
+    """
+    if cond is None:
+        return ""
+    numeric = [
+        leaf
+        for leaf in dict.fromkeys(cond.met(raw))
+        if leaf.fact is not None and leaf.op in ("lt", "le", "gt", "ge") and isinstance(raw.get(leaf.fact), float | int)
+    ]
+    if len(numeric) != 1:
+        return ""
+    leaf = numeric[0]
+    value, threshold = float(raw[leaf.fact]), float(leaf.value)
+    scale = abs(threshold) if threshold else 1.0
+    if abs(value - threshold) > BOUNDARY * scale:
+        return ""
+    return (
+        f"; note: this level rests on one figure alone, {FACTS[leaf.fact].label} = {shown.get(leaf.fact)}, "
+        f"within {BOUNDARY:.0%} of its threshold ({_show(FACTS[leaf.fact], leaf.value)}), so a slightly "
+        "different sample could change it"
+    )
+
+
 def _first(rules: list[Rule], raw: dict[str, Any]) -> Rule:
     for rule in rules:
         if rule.when is None or rule.when.holds(raw):
@@ -117,7 +149,8 @@ def rate(
                 dimension=dim,  # type: ignore[arg-type]
                 rule_id=rule.id,
                 result=result,
-                because=f"{dim} = {result} because {reason}{_explain(rule.when, raw, shown)}",
+                because=f"{dim} = {result} because {reason}{_explain(rule.when, raw, shown)}"
+                + (_boundary_note(rule.when, raw, shown) if dim == "likelihood" else ""),
                 inputs=_inputs_of(rule.when, raw),
             )
         )

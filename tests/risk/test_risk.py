@@ -377,3 +377,31 @@ def test_every_fact_is_documented():
     )
     missing = [name for name in FACTS if f"`{name}`" not in doc]
     assert not missing
+
+
+def test_a_level_resting_on_one_figure_at_its_threshold_says_so(matrix):
+    """Issue 11: a rating that turns on ε alone at a boundary must say so in the rule trace."""
+    from compliance_mia.assessment import EpsilonBound, Headline, Interval
+    from compliance_mia.risk import RiskInputs, rate
+
+    head = Headline(
+        strongest_attack="loss",
+        auc=Interval(estimate=0.6, lower=0.58, upper=0.62, confidence=0.95, method="test"),
+        tpr_at_fpr=[],
+        epsilon=EpsilonBound(
+            epsilon_lower=4.19, delta=1e-6, confidence=0.95, thresholds_examined=10, correction="test"
+        ),
+        selection_correction="",
+    )
+    inputs = RiskInputs(
+        categories=("ordinary_personal",), data_subjects=1000, membership_reveals_condition=False,
+        outputs="label", access="internal", rounding=None, top_k=None, query_limited=False, monitored=True,
+        headline=head,
+    )  # fmt: skip
+    lik = next(r for r in rate(inputs, matrix=matrix).rules if r.dimension == "likelihood")
+    assert lik.rule_id == "LIK-SEVERE"
+    assert "rests on one figure alone" in lik.because and "empirical ε lower bound" in lik.because
+    far = head.model_copy(update={"epsilon": head.epsilon.model_copy(update={"epsilon_lower": 9.0})})
+    lik = next(r for r in rate(inputs.__class__(**{**inputs.__dict__, "headline": far}), matrix=matrix).rules
+               if r.dimension == "likelihood")  # fmt: skip
+    assert "rests on one figure alone" not in lik.because
