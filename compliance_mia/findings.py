@@ -24,7 +24,7 @@ from compliance_mia.assessment import (
     OperatingPoint,
 )
 from compliance_mia.figures import interval_score, operating_point, pct
-from compliance_mia.risk.facts import LeakageProfile, demonstrated, fine_scores_exposed, query_limited
+from compliance_mia.risk.facts import FACTS, LeakageProfile, _show, demonstrated, exposure_facts
 from compliance_mia.risk.grading import finding_grade
 from compliance_mia.risk.matrix import RiskMatrix
 
@@ -178,76 +178,39 @@ def leakage_findings(
             )
         )
 
-    findings.extend(_configuration_findings(exposure, leaked=profile.any))
+    findings.extend(_configuration_findings(exposure, leaked=profile.any, matrix=matrix))
     return findings
 
 
-def _configuration_findings(exposure: ExposureSummary, *, leaked: bool) -> list[Finding]:
+def _configuration_findings(exposure: ExposureSummary, *, leaked: bool, matrix: RiskMatrix) -> list[Finding]:
+    """The matrix's configuration findings that apply to this deployment, graded by its rules."""
+    raw = {
+        **exposure_facts(
+            outputs=exposure.outputs,
+            rounding=exposure.rounding,
+            top_k=exposure.top_k,
+            access=exposure.access,
+            query_limit=exposure.query_limit,
+            monitored=exposure.monitored,
+        ),
+        "any_leakage": leaked,
+    }
+    shown = {name: _show(FACTS[name], value) for name, value in raw.items()}
+    shown["exposure_description"] = exposure.description
+    shown["rounding_text"] = "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"
     out: list[Finding] = []
-    fine = fine_scores_exposed(exposure.outputs, exposure.rounding)
-    limited = query_limited(exposure.query_limit)
-    if exposure.outputs == "loss":
+    for spec in matrix.spec.configuration_findings:
+        if not spec.when.holds(raw):
+            continue
+        grade = next(g.grade for g in spec.grade if g.when is None or g.when.holds(raw))
         out.append(
             Finding(
-                id="CONF-LOSS-EXPOSED",
-                title="The deployment returns the loss",
+                id=spec.id,
+                title=spec.title,
                 kind="configuration",
-                severity="high" if leaked else "medium",
-                detail=(
-                    "Returning the loss of the true label hands callers the exact signal the "
-                    "loss-threshold attack uses. A prediction service rarely needs it; return "
-                    "labels or coarse scores instead."
-                ),
-                figures={"outputs": exposure.outputs},
-            )
-        )
-    elif fine:
-        rounding = "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"
-        out.append(
-            Finding(
-                id="CONF-FINE-SCORES",
-                title="The deployment returns fine-grained scores",
-                kind="configuration",
-                severity=("high" if leaked else "medium") if exposure.access == "public" else "low",
-                detail=(
-                    f"Callers ({exposure.access} access) receive {exposure.description} "
-                    f"({rounding}). Scores are what the strongest membership inference attacks "
-                    "read; returning labels, the top class or rounded scores minimises what is "
-                    "disclosed (GDPR Art. 5(1)(c))."
-                ),
-                figures={
-                    "outputs": exposure.outputs,
-                    "rounding": exposure.rounding,
-                    "access": exposure.access,
-                },
-            )
-        )
-    if exposure.access == "public" and not limited:
-        out.append(
-            Finding(
-                id="CONF-NO-RATE-LIMIT",
-                title="Anyone can query the model without limits",
-                kind="configuration",
-                severity="medium" if leaked else "low",
-                detail=(
-                    "The model is publicly queryable and the policy declares no per-caller "
-                    "query limit, so an attacker can send as many queries as an attack needs."
-                ),
-                figures={"access": exposure.access},
-            )
-        )
-    if exposure.access != "internal" and not exposure.monitored:
-        out.append(
-            Finding(
-                id="CONF-NOT-MONITORED",
-                title="Queries are not monitored",
-                kind="configuration",
-                severity="low",
-                detail=(
-                    "The policy does not declare that queries are logged and reviewed, so an "
-                    "attack in progress would go unnoticed."
-                ),
-                figures={"monitored": exposure.monitored},
+                severity=grade,
+                detail=" ".join(spec.detail.format_map(shown).split()),
+                figures={name: raw.get(name) for name in spec.figures},
             )
         )
     return out

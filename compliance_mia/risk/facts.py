@@ -86,6 +86,10 @@ FACTS: dict[str, FactSpec] = {
     "label_only_auc_lower": FactSpec("score", "label-only AUC, lower bound"),
     "label_only_auc_ci": FactSpec("display", "label-only AUC with its interval"),
     **_tpr_facts("label_only_tpr_1pct", "1%", "label-only "),
+    # what the measured attacks showed, and how the exposure reads (configuration findings)
+    "any_leakage": FactSpec("bool", "an attack demonstrably beat guessing (corrected intervals)"),
+    "exposure_description": FactSpec("display", "what a caller receives, in words"),
+    "rounding_text": FactSpec("display", "how returned scores are rounded, in words"),
     # the figures of the one attack a finding quotes (finding grades)
     "low_fpr_lift_lower": FactSpec(
         "number", "lower bound of TPR ÷ FPR at the measurable false-positive rates up to 1%"

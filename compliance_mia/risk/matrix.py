@@ -12,7 +12,8 @@ from pydantic import Field, field_validator, model_validator
 from compliance_mia.errors import CatalogueError, PolicyError, Problem
 from compliance_mia.policy.schema import DataCategory
 from compliance_mia.risk.decision import DecisionSpec
-from compliance_mia.risk.rules import Adjustment, Condition, Rule, _Strict
+from compliance_mia.risk.facts import FACTS
+from compliance_mia.risk.rules import Adjustment, Condition, Rule, _check_template, _Strict
 from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,40 @@ class GradeRule(_Strict):
     because: str = ""
 
 
+class FindingGrade(_Strict):
+    """One first-match choice of a configuration finding's grade."""
+
+    grade: Literal["info", "low", "medium", "high"]
+    when: Condition | None = None
+
+
+class ConfigurationFinding(_Strict):
+    """A finding about the deployment itself (what it returns, to whom, how it is watched)."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$", description="Stable finding ID.")
+    title: str = Field(min_length=1)
+    when: Condition = Field(description="When the finding applies, on the exposure and leakage facts.")
+    grade: list[FindingGrade] = Field(min_length=1, description="First match decides; the last has no 'when'.")
+    detail: str = Field(min_length=1, description="The finding in plain language; {fact} placeholders quote facts.")
+    figures: list[str] = Field(default_factory=list, description="Facts recorded with the finding.")
+
+    _template = field_validator("detail")(_check_template)
+
+    @field_validator("figures")
+    @classmethod
+    def _known_facts(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in FACTS]
+        if unknown:
+            raise ValueError(f"unknown fact(s) {', '.join(unknown)}; use fact names")
+        return value
+
+    @model_validator(mode="after")
+    def _default_last(self) -> ConfigurationFinding:
+        if self.grade[-1].when is not None or any(g.when is None for g in self.grade[:-1]):
+            raise ValueError("only the last grade, and it must, omit 'when' (the default)")
+        return self
+
+
 class MatrixSpec(_Strict):
     """The risk matrix file."""
 
@@ -70,6 +105,10 @@ class MatrixSpec(_Strict):
     severity: list[Rule] = Field(min_length=1)
     likelihood: list[Rule] = Field(min_length=1)
     adjustments: list[Adjustment] = Field(default_factory=list)
+    configuration_findings: list[ConfigurationFinding] = Field(
+        default_factory=list,
+        description="Findings about the deployment's configuration, with when they apply and how they are graded.",
+    )
     finding_grades: list[GradeRule] = Field(
         min_length=1,
         description="How strongly a leakage finding is graded (high, medium, low) from the figures of "

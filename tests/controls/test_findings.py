@@ -116,3 +116,24 @@ def test_editing_a_threshold_in_the_risk_matrix_moves_the_findings(
     )
     assert before[0].id == after[0].id == "LEAK-MEMBERSHIP"
     assert (before[0].severity, after[0].severity) == ("high", "medium")
+
+
+def test_configuration_findings_are_data_in_the_matrix(tmp_path, make_outcome, make_headline, make_exposure):
+    """Their conditions, grades and wording come from risk_matrix.yaml, not from Python."""
+    from compliance_mia.resources import policies_dir
+
+    loss = make_outcome("loss", (0.50, 0.47, 0.53))
+    profile = leakage_profile([loss], headline=make_headline(loss), label_only_headline=None, label_only=set())
+    text = (policies_dir() / "risk_matrix.yaml").read_text(encoding="utf-8")
+    edited = text.replace(
+        "    grade:\n      - {grade: low}\n    detail: >-\n      The policy does not declare that queries are logged",
+        "    grade:\n      - {grade: high}\n    detail: >-\n      Nobody reads the query logs",
+    )
+    assert edited != text
+    path = tmp_path / "risk_matrix.yaml"
+    path.write_text(edited, encoding="utf-8")
+    found = _findings.leakage_findings(
+        [loss], make_headline(loss), None, make_exposure(), profile=profile, matrix=load_matrix(path)
+    )
+    monitored = next(f for f in found if f.id == "CONF-NOT-MONITORED")
+    assert monitored.severity == "high" and monitored.detail.startswith("Nobody reads the query logs")
