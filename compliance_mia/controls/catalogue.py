@@ -27,37 +27,18 @@ log = logging.getLogger(__name__)
 
 ControlCategory = Literal["output", "training", "access", "data", "governance"]
 
-#: Named situations a control's ``recommend_when`` / ``in_place_when`` may use, with
-#: the phrase used in a recommendation's "why".
-SITUATIONS: dict[str, str] = {
-    "always": "it is good practice for every model trained on personal data",
-    "any_leakage": "an attack identifies training records better than random guessing",
-    "confidence_leakage": "attacks that read the model's scores succeed",
-    "label_only_leakage": "attacks that see only the predicted label succeed",
-    "no_leakage_demonstrated": "no attack did demonstrably better than random guessing",
-    "scores_exposed": "the deployment returns scores",
-    "fine_scores_exposed": "the deployment returns fine-grained scores",
-    "loss_exposed": "the deployment returns the loss",
-    "labels_only_exposed": "the deployment returns the predicted label only",
-    "rounded": "returned scores are rounded",
-    "public_access": "anyone can query the model",
-    "authenticated_access": "only authenticated callers can query the model",
-    "internal_access": "only internal users can query the model",
-    "rate_limited": "queries are rate limited",
-    "not_rate_limited": "queries are not rate limited",
-    "monitored": "queries are logged and reviewed",
-    "not_monitored": "queries are not monitored",
-    "high_severity": "the data is sensitive (severity in the upper half of the scale)",
-    "high_risk": "the risk level is in the upper half of the scale",
-    "above_appetite": "the risk is above the policy's appetite",
-}
+#: Named situations a control's ``recommend_when`` / ``in_place_when`` may use. Which hold is
+#: computed from the facts (:func:`compliance_mia.controls.recommend.situations`); how each
+#: reads in a recommendation's "why" is data: the catalogue's ``situations`` section.
 Situation = Literal[
     "always", "any_leakage", "confidence_leakage", "label_only_leakage", "no_leakage_demonstrated",
     "scores_exposed", "fine_scores_exposed", "loss_exposed", "labels_only_exposed", "rounded",
     "public_access", "authenticated_access", "internal_access", "rate_limited", "not_rate_limited",
     "monitored", "not_monitored", "high_severity", "high_risk", "above_appetite",
 ]  # fmt: skip
-assert set(get_args(Situation)) == set(SITUATIONS)
+SITUATIONS: tuple[str, ...] = get_args(Situation)
+
+
 
 
 class _Strict(BaseModel):
@@ -226,6 +207,9 @@ class CatalogueSpec(_Strict):
     version: str = Field(min_length=1)
     title: str = ""
     description: str = ""
+    situations: dict[Situation, str] = Field(
+        description="How each situation reads in a recommendation's 'why' (every situation needs a phrase)."
+    )
     attack_families: dict[str, str] = Field(min_length=1, description="Attack families controls may name.")
     frameworks: dict[str, FrameworkInfo] = Field(min_length=1)
     threats: list[ThreatSpec] = Field(default_factory=list, description="Catalogued identifiers of the threat.")
@@ -417,6 +401,9 @@ def _semantic_problems(spec: CatalogueSpec, doc: LocatedYaml) -> list[Problem]:
             field += f"[{part}]" if isinstance(part, int) else ("." if field else "") + str(part)
         problems.append(Problem(message, file=doc.file, line=doc.line_of(path), field=field or None))
 
+    missing = [name for name in SITUATIONS if name not in spec.situations]
+    if missing:
+        add(f"no phrase for situation(s) {', '.join(missing)}; every situation needs one", "situations")
     seen: dict[str, int] = {}
     families = spec.attack_families
     declared = ", ".join(spec.frameworks)

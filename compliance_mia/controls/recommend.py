@@ -154,6 +154,7 @@ def recommend(
     ``in_place=True``, as the existing measures a DPIA must describe.
     """
     sits = situations(rating=rating, profile=profile, exposure=exposure)
+    phrases = catalogue.spec.situations
     mode = "label_only" if profile.label_only else ("confidence" if profile.any else "none")
     current = _current_exposure(exposure)
     levels = list(rating.levels)
@@ -168,7 +169,7 @@ def recommend(
     existing: list[ControlRecommendation] = []
     for index, control in enumerate(catalogue.controls):
         in_place_hits = _matching(list(control.in_place_when), sits)
-        in_place_text = "; ".join(" and ".join(SITUATIONS[s] for s in group) for group in in_place_hits)
+        in_place_text = "; ".join(" and ".join(phrases[s] for s in group) for group in in_place_hits)
         if control.category == "output":
             if any(already_satisfied(current, change) for change in control.exposure):
                 in_place_text = in_place_text or f"the deployment returns {exposure.description}"
@@ -196,7 +197,7 @@ def recommend(
             continue
         best = _best_what_if(control.id, what_if, levels)
         names = list(dict.fromkeys(name for group in hits for name in group))
-        why = f"Recommended because {'; '.join(SITUATIONS[n] for n in names)}."
+        why = f"Recommended because {'; '.join(phrases[n] for n in names)}."
         if control.rationale:
             why += " " + " ".join(control.rationale.split())
         if best is not None:
