@@ -27,6 +27,7 @@ import uuid
 from typing import Any
 
 from compliance_mia.assessment import Assessment, AttackOutcome, ControlMapping, Interval, RiskRating
+from compliance_mia.figures import ci_label, operating_point
 from compliance_mia.report.base import Renderer
 from compliance_mia.report.context import document_hash, is_draft
 from compliance_mia.report.formatting import plain_number
@@ -90,6 +91,7 @@ def _interval_props(prefix: str, interval: Interval | None) -> list[dict[str, st
         _prop(f"{prefix}-lower", interval.lower),
         _prop(f"{prefix}-upper", interval.upper),
         _prop(f"{prefix}-n", interval.n),
+        _prop(f"{prefix}-interval", ci_label(interval)) if interval.lower is not None else None,
     ]
 
 
@@ -118,16 +120,8 @@ def _observation(a: Assessment, outcome: AttackOutcome, tool_uuid: str) -> dict[
                 f"[{plain_number(point.tpr.lower)}, {plain_number(point.tpr.upper)}]."
             )
         else:
-            props.append(_prop(token, "not-measurable"))
-            needed = (
-                f" (needs {point.non_members_needed} non-members)"
-                if point.non_members_needed
-                else ""
-            )
-            lines.append(
-                f"At {plain_number(point.fpr * 100)}% FPR: not measurable at this sample size"
-                f"{needed}."
-            )
+            props.append(_prop(token, "not-determinable"))
+            lines.append(f"At {plain_number(point.fpr * 100)}% FPR: {operating_point(point, show_n=False)}.")
     if metrics.epsilon is not None and metrics.epsilon.epsilon_lower is not None:
         props.append(_prop("epsilon-lower-bound", metrics.epsilon.epsilon_lower))
         props.append(_prop("epsilon-delta", metrics.epsilon.delta))

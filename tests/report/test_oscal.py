@@ -49,7 +49,7 @@ def test_observations_carry_the_figures(assessment, document):
     props = {p["name"]: p["value"] for p in rmia["props"]}
     assert props["auc"] == "0.8742"
     assert props["tpr-at-fpr-1pct"] == "0.249888"
-    assert props["tpr-at-fpr-0_1pct"] == "not-measurable"
+    assert props["tpr-at-fpr-0_1pct"] == "not-determinable"
     assert props["strongest-attack"] == "true"
     assert rmia["methods"] == ["TEST"] and rmia["types"] == ["discovery"]
     assert {"report.pdf", "assessment.json"} <= {e["href"] for e in rmia["relevant-evidence"]}
