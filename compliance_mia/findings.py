@@ -40,7 +40,7 @@ def _points_text(points: list[OperatingPoint]) -> str:
 
 def _point_phrase(op: OperatingPoint) -> str:
     text = operating_point(op, show_n=False)
-    return text if text.startswith("not measurable") else f"= {text}"
+    return text if text.startswith(("not measurable", "not determinable")) else f"= {text}"
 
 
 def _figures(auc: Interval, points: list[OperatingPoint], epsilon: float | None) -> dict[str, object]:
