@@ -109,7 +109,9 @@ def _note(session: AttackSession, names: list[str], head: Headline | None, candi
     if head is None:
         parts.append("no attack could run, so leakage under this setting was not measured")
     elif _tpr_1pct(head) is None:
-        parts.append("TPR at 1% FPR not measurable at this sample size")
+        point = point_at(head.tpr_at_fpr, 0.01)
+        reason = (point.reason if point is not None else None) or "not determinable at this sample size"
+        parts.append(f"TPR at 1% FPR {reason}")
     return "; ".join(parts)
 
 
