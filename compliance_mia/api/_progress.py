@@ -9,7 +9,7 @@ plain callable, or dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, Union, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = ["CallbackProgress", "ProgressLike", "SilentProgress", "TqdmProgress", "make_progress"]
 
@@ -23,7 +23,7 @@ class _StageAdvance(Protocol):
 
 #: What ``progress=`` accepts: ``"auto"`` (tqdm when installed, else silent), ``"tqdm"``, ``None``/``False``
 #: (silent), an object with ``stage``/``advance``, or a callable ``f(description, completed, total)``.
-ProgressLike = Union[Literal["auto", "tqdm"], None, bool, _StageAdvance, Callable[[str, int, int | None], Any]]
+ProgressLike = Literal["auto", "tqdm"] | None | bool | _StageAdvance | Callable[[str, int, int | None], Any]
 
 
 class SilentProgress:
