@@ -323,6 +323,37 @@ def run(
 
 @app.command()
 @_guard
+def init(
+    template: Annotated[
+        str | None, typer.Option("--template", "-t", help="Template name (see --list).")
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Policy file to write.")] = Path("policy.yaml"),
+    list_templates: Annotated[bool, typer.Option("--list", help="List the templates and exit.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starting policy for a common case (hospital model, credit scoring, ...)."""
+    from compliance_mia.api import templates as policy_templates
+
+    if list_templates or template is None:
+        table = Table(title="Policy templates (compliance-mia init --template NAME)")
+        table.add_column("name")
+        table.add_column("for")
+        for item in policy_templates.list_templates():
+            table.add_row(item.name, item.title)
+        out.print(table)
+        if template is None and not list_templates:
+            err.print("choose one with --template NAME")
+            raise typer.Exit(EXIT_INPUT)
+        return
+    path = policy_templates.write_template(template, out_file, overwrite=force)
+    out.print(
+        f"wrote {path} ({template}); it runs as is on the built-in example data. "
+        f"Point model.artifact and data.* at your files, then: compliance-mia validate {path}"
+    )
+
+
+@app.command()
+@_guard
 def validate(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", metavar="POLICY")]) -> None:
     """Check a policy (fields, values, referenced files) without running anything."""
     from compliance_mia.runner import load_policy
