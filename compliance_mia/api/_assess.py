@@ -376,13 +376,47 @@ def _skops_bytes(model: Any) -> bytes:
             f"the model cannot be saved with skops ({type(exc).__name__}); save it yourself in a format "
             "compliance-mia reads (docs/targets.md) and run a policy with compliance_mia.run"
         ) from None
+    return _canonical_skops(raw)
+
+
+def _canonical_skops(raw: bytes) -> bytes:
+    """A skops file rewritten so that equal models give equal bytes.
+
+    skops names each stored array after the Python ``id`` of the object and
+    stamps zip entries with the current time; here entries are renamed by
+    their order of first mention in ``schema.json`` and stamped with a fixed
+    time. The loader reads the renamed file exactly as the original.
+    """
+    import re
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as source:
+        contents = {info.filename: (info, source.read(info.filename)) for info in source.infolist()}
+    schema = contents.get("schema.json", (None, b""))[1].decode("utf-8")
+    others = [name for name in contents if name != "schema.json"]
+    order = {name: schema.find(f'"{name}"') for name in others}
+    if any(pos < 0 for pos in order.values()):  # an entry the schema does not name: keep names, fix times only
+        renamed = {name: name for name in contents}
+    else:
+        ranked = sorted(others, key=order.__getitem__)
+        renamed = {name: f"{i}{Path(name).suffix}" for i, name in enumerate(ranked)}
+        renamed["schema.json"] = "schema.json"
+        if renamed:
+            pattern = re.compile("|".join(re.escape(f'"{name}"') for name in ranked)) if ranked else None
+            if pattern is not None:
+                schema = pattern.sub(lambda m: f'"{renamed[m.group(0)[1:-1]]}"', schema)
+        ids: dict[str, str] = {}  # object ids (shared references) renumbered by first appearance
+        schema = re.sub(
+            r'"__id__": (\d+)', lambda m: f'"__id__": {ids.setdefault(m.group(1), str(len(ids) + 1))}', schema
+        )
+        contents["schema.json"] = (contents["schema.json"][0], schema.encode("utf-8"))
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as source, zipfile.ZipFile(out, "w") as dest:
-        for info in source.infolist():
-            stamped = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+    with zipfile.ZipFile(out, "w") as dest:
+        for name in sorted(contents, key=lambda n: (n != "schema.json", renamed[n])):
+            info, data = contents[name]
+            stamped = zipfile.ZipInfo(renamed[name], date_time=(1980, 1, 1, 0, 0, 0))
             stamped.compress_type = info.compress_type
             stamped.external_attr = info.external_attr
-            dest.writestr(stamped, source.read(info.filename))
+            dest.writestr(stamped, data)
     return out.getvalue()
 
 
