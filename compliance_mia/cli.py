@@ -307,10 +307,22 @@ def run(
     cache_dir: Annotated[Path | None, typer.Option(help="Reference-model cache directory.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Train reference models afresh.")] = False,
     quiet: QuietOption = False,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Also log the figures (metrics), the policy (params) and the PDF, JSON and OSCAL (artifacts) "
+            "to the active MLflow run, or a new one (MLFLOW_TRACKING_URI; needs the mlflow extra).",
+        ),
+    ] = False,
 ) -> None:
     """Run the assessment a policy describes and write the report."""
     from compliance_mia.runner import load_policy
 
+    if mlflow:
+        from compliance_mia.integrations.mlflow import _require_mlflow
+
+        _require_mlflow()  # before anything runs
     if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
         err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)
@@ -318,6 +330,11 @@ def run(
     _check_gate(policy, fail_on)  # before anything runs or is written
     policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
     assessment = _run_and_render(policy_file, policy, out_dir, quiet=quiet, formats=fmt)
+    if mlflow:
+        from compliance_mia.integrations.mlflow import log_assessment
+
+        run_id = log_assessment(assessment, policy=policy)
+        out.print(f"logged to MLflow run {run_id}")
     raise typer.Exit(_gate(assessment, fail_on))
 
 
