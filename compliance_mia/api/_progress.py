@@ -71,7 +71,13 @@ class TqdmProgress:
 
     def stage(self, description: str, total: int | None = None) -> None:
         if self._bar is None:
-            self._bar = self._tqdm(total=total, desc=description, leave=True, dynamic_ncols=True)
+            try:
+                self._bar = self._tqdm(total=total, desc=description, leave=True, dynamic_ncols=True)
+            except ImportError:  # Jupyter without ipywidgets: tqdm.auto cannot draw a widget; draw text
+                from tqdm.std import tqdm
+
+                self._tqdm = tqdm
+                self._bar = tqdm(total=total, desc=description, leave=True, dynamic_ncols=True)
         else:
             self._bar.reset(total=total)
             self._bar.set_description_str(description)
