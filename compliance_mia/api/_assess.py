@@ -169,7 +169,10 @@ def assess(
         background data; without them a share of the non-members is set
         aside). Each is a pandas DataFrame holding ``label_column`` (and
         ``id_column``, generated when absent), a numpy array or DataFrame of
-        features with the labels in ``labels``, or a tuple ``(X, y)``.
+        features with the labels in ``labels``, or a tuple ``(X, y)``. When
+        the model was fitted on named columns (``feature_names_in_``), those
+        are its inputs and other columns are ignored, unless ``data=`` names
+        ``feature_columns`` or ``exclude_columns``.
     labels
         With array inputs: ``(y_members, y_non_members[, y_population])``.
     exposure
@@ -274,6 +277,11 @@ def assess(
     if reference:
         policy["attacks"] = {"reference_models": reference}
     policy = _merge(policy, options)
+    data_spec = policy["data"]
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and "feature_columns" not in data_spec and "exclude_columns" not in data_spec:
+        # fitted on named columns: those are the inputs, in model order; other columns are not
+        data_spec["feature_columns"] = [str(n) for n in names]
 
     model_bytes = _skops_bytes(model)
     trusted = _own_types(model_bytes)

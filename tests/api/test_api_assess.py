@@ -197,3 +197,18 @@ def test_docstring_examples_run(small_case: Path) -> None:
     for module in (compliance_mia, assess_module, templates_module):
         failures, _ = doctest.testmod(module, extraglobs={"example_policy": small_case}, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__
+
+
+def test_named_model_inputs_are_the_features(memory_case) -> None:
+    """A model fitted on named columns: extra columns in the frames are not taken as inputs."""
+    result = compliance_mia.assess(
+        memory_case.model,
+        memory_case.members,
+        memory_case.non_members,
+        label_column="diagnosis",
+        attacks={"select": ["loss"]},
+        controls={"what_if": False},
+        progress=None,
+    )
+    assert "site" not in result.data.feature_names
+    assert result.data.feature_names == list(memory_case.model.feature_names_in_)
