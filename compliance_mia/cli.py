@@ -320,9 +320,9 @@ def run(
     from compliance_mia.runner import load_policy
 
     if mlflow:
-        from compliance_mia.integrations.mlflow import _require_mlflow
+        from compliance_mia.integrations.mlflow import require_mlflow
 
-        _require_mlflow()  # before anything runs
+        require_mlflow()  # before anything runs
     if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
         err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ARTIFACT_FORMATS", "assessment_metrics", "log_assessment", "policy_params"]
+__all__ = ["ARTIFACT_FORMATS", "assessment_metrics", "log_assessment", "policy_params", "require_mlflow"]
 
 #: formats logged as artifacts (names of :data:`compliance_mia.report.FORMATS`)
 ARTIFACT_FORMATS = ("pdf", "json", "oscal")
@@ -34,7 +34,8 @@ _SECRET = re.compile(r"auth|secret|token|password|passwd|credential|api_?key|hea
 _PARAM_LIMIT = 500  # MLflow's smallest supported parameter value length
 
 
-def _require_mlflow() -> Any:
+def require_mlflow() -> Any:
+    """The ``mlflow`` module, or an InputError saying how to install the extra."""
     try:
         import mlflow
     except ImportError:
@@ -200,7 +201,7 @@ def log_assessment(
     >>> with mlflow.start_run():                                # doctest: +SKIP
     ...     log_assessment(result)
     """
-    mlflow = _require_mlflow()
+    mlflow = require_mlflow()
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
