@@ -291,10 +291,22 @@ def run(
     cache_dir: Annotated[Path | None, typer.Option(help="Reference-model cache directory.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Train reference models afresh.")] = False,
     quiet: QuietOption = False,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Also log the figures (metrics), the policy (params) and the PDF, JSON and OSCAL (artifacts) "
+            "to the active MLflow run, or a new one (MLFLOW_TRACKING_URI; needs the mlflow extra).",
+        ),
+    ] = False,
 ) -> None:
     """Run the assessment a policy describes and write the report."""
     from compliance_mia.runner import load_policy
 
+    if mlflow:
+        from compliance_mia.integrations.mlflow import require_mlflow
+
+        require_mlflow()  # before anything runs
     if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
         err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)
@@ -302,7 +314,43 @@ def run(
     _check_gate(policy, fail_on)  # before anything runs or is written
     policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
     assessment = _run_and_render(policy_file, policy, out_dir, quiet=quiet, formats=fmt)
+    if mlflow:
+        from compliance_mia.integrations.mlflow import log_assessment
+
+        run_id = log_assessment(assessment, policy=policy)
+        out.print(f"logged to MLflow run {run_id}")
     raise typer.Exit(_gate(assessment, fail_on))
+
+
+@app.command()
+@_guard
+def init(
+    template: Annotated[
+        str | None, typer.Option("--template", "-t", help="Template name (see --list).")
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Policy file to write.")] = Path("policy.yaml"),
+    list_templates: Annotated[bool, typer.Option("--list", help="List the templates and exit.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starting policy for a common case (hospital model, credit scoring, ...)."""
+    from compliance_mia.api import templates as policy_templates
+
+    if list_templates or template is None:
+        table = Table(title="Policy templates (compliance-mia init --template NAME)")
+        table.add_column("name")
+        table.add_column("for")
+        for item in policy_templates.list_templates():
+            table.add_row(item.name, item.title)
+        out.print(table)
+        if template is None and not list_templates:
+            err.print("choose one with --template NAME")
+            raise typer.Exit(EXIT_INPUT)
+        return
+    path = policy_templates.write_template(template, out_file, overwrite=force)
+    out.print(
+        f"wrote {path} ({template}); it runs as is on the built-in example data. "
+        f"Point model.artifact and data.* at your files, then: compliance-mia validate {path}"
+    )
 
 
 @app.command()
