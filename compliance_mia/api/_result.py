@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import PrivateAttr
 
 from compliance_mia import assessment as _evidence
-from compliance_mia import figures as fmt
 
 __all__ = ["Assessment"]
 
@@ -100,42 +99,21 @@ class Assessment(_evidence.Assessment):
 
     # --------------------------------------------------------------- reading
     def summary(self) -> str:
-        """The console summary: decision, rating, strongest attack, AUC and TPR at 1% FPR with intervals.
+        """The console summary: the decision, the rating, each headline figure with its named interval and meaning.
 
         Returns
         -------
         str
-            A few ``label: value`` lines, as ``compliance-mia run`` prints them.
+            One ``label  value`` line per row, exactly the rows ``compliance-mia run`` prints.
         """
-        return "\n".join(f"{label + ':':<28}{value}" for label, value in self._summary_rows())
+        from compliance_mia.report.console import summary_text
+
+        return summary_text(self)
 
     def _summary_rows(self) -> list[tuple[str, str]]:
-        rows: list[tuple[str, str]] = []
-        if self.verdict is not None:
-            rows.append(("Decision", self.verdict.headline))
-        risk = self.risk
-        rows.append(
-            ("Overall rating", f"{risk.level.upper()} (severity {risk.severity} × likelihood {risk.likelihood})")
-        )
-        if risk.appetite:
-            where = "within" if risk.within_appetite else "ABOVE"
-            rows.append(("Risk appetite", f"{risk.appetite}: rating is {where} appetite"))
-        head = self.headline
-        if head is None:
-            rows.append(("Attacks", "none could run with this exposure"))
-        else:
-            strongest = self.attack(head.strongest_attack)
-            rows.append(("Strongest attack", f"{strongest.title} ({strongest.name})"))
-            rows.append(("AUC", fmt.interval_score(head.auc)))
-            point = fmt.point_at(head.tpr_at_fpr, 0.01)
-            if point is not None:
-                rows.append(("TPR at 1% FPR", fmt.operating_point(point, show_n=False)))
-            if head.epsilon is not None and head.epsilon.epsilon_lower is not None:
-                rows.append(("Empirical ε ≥", f"{head.epsilon.epsilon_lower:.2f}"))
-        if self.residual_risk is not None:
-            rows.append(("After recommended controls", self.residual_risk.level.upper()))
-        rows.append(("Status", self.signoff.status.upper()))
-        return rows
+        from compliance_mia.report.console import summary_rows
+
+        return [(label or "", value) for label, value in summary_rows(self)]
 
     def __str__(self) -> str:
         return f"{self.title}: {self.system.name}\n{self.summary()}"

@@ -19,11 +19,14 @@ EVERY_FILE = {
 
 
 def test_summary_reads_like_the_console(assessed) -> None:
+    from compliance_mia.report.console import summary_text
+
     text = assessed.summary()
-    assert "Overall rating:" in text and assessed.risk.level.upper() in text
+    assert text == summary_text(assessed)  # the very rows the CLI prints
+    assert "Overall rating" in text and assessed.risk.level.upper() in text
     assert f"({assessed.headline.strongest_attack})" in text
-    assert "AUC:" in text and "95%" in text
-    assert "TPR at 1% FPR:" in text
+    assert "AUC" in text and "95%" in text
+    assert "Members identified at 1% false positives" in text
     if assessed.verdict is not None:
         assert text.splitlines()[0].endswith(assessed.verdict.headline)
 
