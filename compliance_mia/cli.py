@@ -70,14 +70,21 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-_signals: dict[str, int | None] = {"received": None}
+class _SignalState:
+    received: int | None = None  # the first SIGINT/SIGTERM of this command
+    deferred = False  # the report set is being put in place: record only, never raise half-way
+    written: Path | None = None  # the report set is in place in this folder
+
+
+_signals = _SignalState()
 
 
 def _on_signal(signum: int, frame: Any) -> None:
     # Only the first signal raises: a second one must not interrupt the clean-up the first started.
-    if _signals["received"] is None:
-        _signals["received"] = signum
-        raise Stopped(signum)
+    if _signals.received is None:
+        _signals.received = signum
+        if not _signals.deferred:
+            raise Stopped(signum)
 
 
 def _unraisable(hook: Any) -> Any:
@@ -92,10 +99,26 @@ def _unraisable(hook: Any) -> Any:
 
 
 def check_signal() -> None:
-    """Raise :class:`Stopped` if a signal arrived, even if its exception was swallowed (render_all's hook)."""
-    signum = _signals["received"]
-    if signum is not None:
-        raise Stopped(signum)
+    """Raise :class:`Stopped` if a signal arrived, even if its exception was swallowed in C code."""
+    if _signals.received is not None:
+        raise Stopped(_signals.received)
+
+
+def _before_write() -> None:
+    """render_all's hook: a recorded signal aborts; after the last check the set is written whole."""
+    check_signal()
+    _signals.deferred = True
+
+
+@contextlib.contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """Around render_all: once it returns the set is in place; a signal deferred meanwhile ends the command."""
+    try:
+        yield
+        _signals.written = out_dir
+    finally:
+        _signals.deferred = False
+    check_signal()
 
 
 @contextlib.contextmanager
@@ -106,7 +129,7 @@ def _signal_handlers() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _signals["received"] = None
+    _signals.received, _signals.deferred, _signals.written = None, False, None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     hook = sys.unraisablehook
     sys.unraisablehook = _unraisable(hook)
@@ -122,8 +145,12 @@ def _signal_handlers() -> Iterator[None]:
 
 def _stopped_message(signum: int | None) -> tuple[str, int]:
     if signum == signal.SIGTERM:
-        return "terminated (SIGTERM); nothing was written", EXIT_SIGTERM
-    return "interrupted (SIGINT); nothing was written", EXIT_SIGINT
+        what, code = "terminated (SIGTERM)", EXIT_SIGTERM
+    else:
+        what, code = "interrupted (SIGINT)", EXIT_SIGINT
+    if _signals.written is not None:
+        return f"{what} after the report was written in full to {_signals.written}", code
+    return f"{what}; nothing was written", code
 
 
 def _guard(func: F) -> F:
@@ -143,7 +170,7 @@ def _guard(func: F) -> F:
                 _error(line)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:
-            message, code = _stopped_message(exc.signum if isinstance(exc, Stopped) else _signals["received"])
+            message, code = _stopped_message(exc.signum if isinstance(exc, Stopped) else _signals.received)
             err.print(message, highlight=False, soft_wrap=True)
             raise typer.Exit(code) from None
         except Exception as exc:
@@ -353,15 +380,16 @@ def _run_and_render(
         assessment = run_assessment(policy, policy_path=policy_path, progress=progress, command=_command_line())
         if progress is not None:
             progress.stage("Rendering the report")
-        files = render_all(
-            assessment,
-            out_dir,
-            formats=formats,
-            template_dir=policy.report.template_dir,
-            logo=policy.report.logo,
-            replace=True,  # _check_out_dir has refused an older report unless --force
-            before_write=check_signal,
-        )
+        with _writing(out_dir):
+            files = render_all(
+                assessment,
+                out_dir,
+                formats=formats,
+                template_dir=policy.report.template_dir,
+                logo=policy.report.logo,
+                replace=True,  # _check_out_dir has refused an older report unless --force
+                before_write=_before_write,
+            )
     _print_summary(assessment, files, time.perf_counter() - start)
     return assessment
 
@@ -416,7 +444,7 @@ def demo(
         _run_and_render(inputs.policy, policy, out_dir, quiet=quiet, formats=None)
         done = True
     finally:
-        if done:
+        if done or _signals.written is not None:  # the report is in place: keep the inputs it names
             if previous is not None:
                 shutil.rmtree(previous, ignore_errors=True)
         else:
@@ -497,15 +525,16 @@ def render(
 
     _check_out_dir(out_dir, force=force)
     assessment = Assessment.load(assessment_file)
-    files = render_all(
-        assessment,
-        out_dir,
-        formats=fmt,
-        template_dir=template_dir,
-        logo=logo,
-        replace=True,
-        before_write=check_signal,
-    )
+    with _writing(out_dir):
+        files = render_all(
+            assessment,
+            out_dir,
+            formats=fmt,
+            template_dir=template_dir,
+            logo=logo,
+            replace=True,
+            before_write=_before_write,
+        )
     for f in files:
         out.print(f"wrote {f}")
 
