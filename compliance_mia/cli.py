@@ -369,6 +369,21 @@ def _check_out_dir(out_dir: Path, *, force: bool, extra: tuple[str, ...] = ()) -
         )
 
 
+def _check_formats(formats: list[str] | None) -> None:
+    """Refuse an unknown --format before anything runs (not after the attacks)."""
+    if not formats:
+        return
+    from compliance_mia.errors import InputError
+    from compliance_mia.report import FORMAT_ALIASES, FORMATS, expand_formats
+
+    unknown = [name for name in expand_formats(formats) if name not in FORMATS]
+    if unknown:
+        raise InputError(
+            f"--format: unknown report format '{unknown[0]}'; choose from {', '.join(FORMATS)} "
+            f"(or {', '.join(FORMAT_ALIASES)})"
+        )
+
+
 def _run_and_render(
     policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None
 ) -> Any:
@@ -485,6 +500,7 @@ def run(
         _error(f"--backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)
     _check_out_dir(out_dir, force=force)  # before anything runs
+    _check_formats(fmt)
     policy = load_policy(policy_file, materialise_builtins=True)
     _check_gate(policy, fail_on)  # before anything runs or is written
     policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
@@ -524,6 +540,7 @@ def render(
     from compliance_mia.report import render_all
 
     _check_out_dir(out_dir, force=force)
+    _check_formats(fmt)
     assessment = Assessment.load(assessment_file)
     with _writing(out_dir):
         files = render_all(

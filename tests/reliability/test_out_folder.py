@@ -118,3 +118,12 @@ def test_a_signal_swallowed_in_c_code_still_stops_the_write(
     assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
     for name in REPORT_FILES:
         assert (out / name).read_text() == f"older {name}"
+
+
+def test_an_unknown_format_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    policy = write_small_case(tmp_path / "case", n_members=40, n_non_members=40, n_population=40)
+    out = tmp_path / "out"
+    result = runner.invoke(cli.app, ["run", str(policy), "--out", str(out), "-f", "[/]", "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "--format: unknown report format '[/]'" in result.output
+    assert "Running" not in result.output and not out.exists()
