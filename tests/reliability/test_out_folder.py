@@ -127,3 +127,24 @@ def test_an_unknown_format_is_refused_before_anything_runs(tmp_path: Path) -> No
     assert result.exit_code == 2, result.output
     assert "--format: unknown report format '[/]'" in result.output
     assert "Running" not in result.output and not out.exists()
+
+
+def test_a_signal_while_the_set_is_put_in_place_is_deferred(
+    assessment_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compliance_mia import report
+
+    real = report._swap
+
+    def signalled(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        cli._on_signal(signal.SIGTERM, None)  # deferred: recorded, not raised half-way through the moves
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "_swap", signalled)
+    out = tmp_path / "out"
+    _older_report(out)
+    result = runner.invoke(cli.app, ["render", str(assessment_file), "--out", str(out), "-f", "json", "--force"])
+    assert result.exit_code == 143, result.output
+    assert "terminated (SIGTERM) after the report was written in full" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["assessment.json"]
+    assert (out / "assessment.json").read_bytes() == assessment_file.read_bytes()
