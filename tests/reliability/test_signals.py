@@ -133,3 +133,17 @@ def test_sigterm_during_the_demo_leaves_no_inputs(tmp_path: Path) -> None:
     code, _, err = run.finish()
     _assert_stopped(code, err, 143, "terminated (SIGTERM); nothing was written")
     assert not out.exists()
+
+
+def test_a_stop_swallowed_by_c_code_is_not_reported_as_ignored() -> None:
+    """An exception raised in a cffi callback is reported through sys.unraisablehook: ours stays quiet."""
+    from types import SimpleNamespace
+
+    from compliance_mia import cli
+
+    seen: list[BaseException] = []
+    hook = cli._unraisable(lambda info: seen.append(info.exc_value))
+    hook(SimpleNamespace(exc_value=cli.Stopped(signal.SIGTERM)))
+    other = RuntimeError("a real problem")
+    hook(SimpleNamespace(exc_value=other))
+    assert seen == [other]
