@@ -706,6 +706,15 @@ def cache_clear(cache_dir: Annotated[Path | None, typer.Option(help="Cache direc
     out.print(f"removed {removed} cached model(s)")
 
 
+def _stop_outside_a_command(signum: int, frame: Any) -> None:
+    """A signal while the command line is parsed (before a command's own handlers): one line, 130/143."""
+    message, code = _stopped_message(signum)
+    err.print(message, highlight=False, soft_wrap=True)
+    raise SystemExit(code)  # not a KeyboardInterrupt, which click would turn into "Aborted!" and exit 1
+
+
 def main() -> None:
     """Console-script entry point."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_outside_a_command)
     app()
