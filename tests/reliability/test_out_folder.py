@@ -148,3 +148,25 @@ def test_a_signal_while_the_set_is_put_in_place_is_deferred(
     assert "terminated (SIGTERM) after the report was written in full" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["assessment.json"]
     assert (out / "assessment.json").read_bytes() == assessment_file.read_bytes()
+
+
+def test_demo_force_interrupted_puts_the_older_inputs_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance_mia import demo
+
+    out = tmp_path / "demo"
+    _older_report(out)
+    (out / "inputs").mkdir()
+    (out / "inputs" / "policy.yaml").write_text("older policy")
+
+    def interrupted(directory: Path, **kwargs):  # noqa: ANN003, ANN202
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "members.csv").write_text("half")
+        cli._on_signal(signal.SIGTERM, None)  # the handler raises Stopped here
+
+    monkeypatch.setattr(demo, "build_demo_inputs", interrupted)
+    result = runner.invoke(cli.app, ["demo", "--out", str(out), "--force"])
+    assert result.exit_code == 143, result.output
+    assert "terminated (SIGTERM); nothing was written" in result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([*REPORT_FILES, "inputs"])
+    assert [p.name for p in (out / "inputs").iterdir()] == ["policy.yaml"]
+    assert (out / "inputs" / "policy.yaml").read_text() == "older policy"
