@@ -3,7 +3,12 @@
 Exit codes: 0 success; 1 the gate failed (rating at or above ``--fail-on``,
 above the risk appetite, or ``diff`` found a worsening); 2 bad input (policy,
 data, model, assessment file) with a located message and nothing written;
-3 an internal error, which is a bug in compliance-mia.
+3 an internal error, which is a bug in compliance-mia; 130 interrupted
+(SIGINT) and 143 terminated (SIGTERM), with nothing written.
+
+Text from the user or their files (system names, paths, values quoted in
+errors) is never read as Rich markup: the consoles have markup and emoji
+codes off, and styled prefixes are built as :class:`rich.text.Text`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +28,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from compliance_mia import __version__
 from compliance_mia.errors import ComplianceMiaError
@@ -39,12 +46,111 @@ app = typer.Typer(
 cache_app = typer.Typer(help="Inspect or clear the reference-model cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
-out = Console()
-err = Console(stderr=True)
+# markup and emoji off: user text such as "[/]" or ":warning:" is printed as written, never interpreted
+out = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
 _state: dict[str, bool] = {"debug": False}
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _error(line: str) -> None:
+    """One ``error:`` line on stderr; ``line`` is printed literally (never read as markup)."""
+    err.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------- signals
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread when SIGINT or SIGTERM arrives (a KeyboardInterrupt, so worker pools stop)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _SignalState:
+    received: int | None = None  # the first SIGINT/SIGTERM of this command
+    deferred = False  # the report set is being put in place: record only, never raise half-way
+    written: Path | None = None  # the report set is in place in this folder
+
+
+_signals = _SignalState()
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    # Only the first signal raises: a second one must not interrupt the clean-up the first started.
+    if _signals.received is None:
+        _signals.received = signum
+        if not _signals.deferred:
+            raise Stopped(signum)
+
+
+def _unraisable(hook: Any) -> Any:
+    """Keep a Stopped swallowed inside C code (cffi callbacks of the PDF stack) off the terminal."""
+
+    def quiet(info: Any) -> None:
+        if isinstance(info.exc_value, Stopped):
+            return
+        hook(info)
+
+    return quiet
+
+
+def check_signal() -> None:
+    """Raise :class:`Stopped` if a signal arrived, even if its exception was swallowed in C code."""
+    if _signals.received is not None:
+        raise Stopped(_signals.received)
+
+
+def _before_write() -> None:
+    """render_all's hook: a recorded signal aborts; after the last check the set is written whole."""
+    check_signal()
+    _signals.deferred = True
+
+
+@contextlib.contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """Around render_all: once it returns the set is in place; a signal deferred meanwhile ends the command."""
+    try:
+        yield
+        _signals.written = out_dir
+    finally:
+        _signals.deferred = False
+    check_signal()
+
+
+@contextlib.contextmanager
+def _signal_handlers() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Stopped` in the main thread while a command runs."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _signals.received, _signals.deferred, _signals.written = None, False, None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable(hook)
+    for sig in previous:
+        signal.signal(sig, _on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sys.unraisablehook = hook
+
+
+def _stopped_message(signum: int | None) -> tuple[str, int]:
+    if signum == signal.SIGTERM:
+        what, code = "terminated (SIGTERM)", EXIT_SIGTERM
+    else:
+        what, code = "interrupted (SIGINT)", EXIT_SIGINT
+    if _signals.written is not None:
+        return f"{what} after the report was written in full to {_signals.written}", code
+    return f"{what}; nothing was written", code
 
 
 def _guard(func: F) -> F:
@@ -53,22 +159,29 @@ def _guard(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with _signal_handlers():
+                result = func(*args, **kwargs)
+                check_signal()  # a signal swallowed in C code after the last check still ends the command
+                return result
         except typer.Exit:
             raise
         except ComplianceMiaError as exc:
             for line in str(exc).splitlines() or [type(exc).__name__]:
-                err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
+                _error(line)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; nothing was written")
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            message, code = _stopped_message(exc.signum if isinstance(exc, Stopped) else _signals.received)
+            err.print(message, highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
             err.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(without_quoted(str(exc)))}\n"
-                "This is a bug in compliance-mia. Re-run with --debug to see the traceback and report it.",
+                Text.assemble(
+                    ("internal error:", "bold red"),
+                    f" {type(exc).__name__}: {without_quoted(str(exc))}\n"
+                    "This is a bug in compliance-mia. Re-run with --debug to see the traceback and report it.",
+                ),
                 highlight=False,
                 soft_wrap=True,
             )
@@ -135,7 +248,7 @@ def _progress(quiet: bool) -> Iterator[RichProgress | None]:
         return
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=24),
         TimeElapsedColumn(),
         console=err,
@@ -222,7 +335,42 @@ def _gate(assessment: Any, fail_on: str | None) -> int:
     return EXIT_GATE if failed else EXIT_OK
 
 
-def _run_and_render(policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None) -> Any:
+def _check_out_dir(out_dir: Path, *, force: bool, extra: tuple[str, ...] = ()) -> None:
+    """Refuse an --out folder that holds another run's report (a folder of mixed evidence) unless --force."""
+    from compliance_mia.errors import InputError
+    from compliance_mia.report import existing_report_files
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a folder")
+    if force:
+        return
+    found = [p.name for p in existing_report_files(out_dir)]
+    found += [name for name in extra if (out_dir / name).exists()]
+    if found:
+        raise InputError(
+            f"--out {out_dir} already holds a report ({', '.join(found)}); writing beside it would mix the "
+            "evidence of two runs. Choose another --out folder, or pass --force to replace the whole set"
+        )
+
+
+def _check_formats(formats: list[str] | None) -> None:
+    """Refuse an unknown --format before anything runs (not after the attacks)."""
+    if not formats:
+        return
+    from compliance_mia.errors import InputError
+    from compliance_mia.report import FORMAT_ALIASES, FORMATS, expand_formats
+
+    unknown = [name for name in expand_formats(formats) if name not in FORMATS]
+    if unknown:
+        raise InputError(
+            f"--format: unknown report format '{unknown[0]}'; choose from {', '.join(FORMATS)} "
+            f"(or {', '.join(FORMAT_ALIASES)})"
+        )
+
+
+def _run_and_render(
+    policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None
+) -> Any:
     from compliance_mia.report import render_all
     from compliance_mia.runner import run_assessment
 
@@ -231,13 +379,16 @@ def _run_and_render(policy_path: Path, policy: Any, out_dir: Path, *, quiet: boo
         assessment = run_assessment(policy, policy_path=policy_path, progress=progress, command=_command_line())
         if progress is not None:
             progress.stage("Rendering the report")
-        files = render_all(
-            assessment,
-            out_dir,
-            formats=formats,
-            template_dir=policy.report.template_dir,
-            logo=policy.report.logo,
-        )
+        with _writing(out_dir):
+            files = render_all(
+                assessment,
+                out_dir,
+                formats=formats,
+                template_dir=policy.report.template_dir,
+                logo=policy.report.logo,
+                replace=True,  # _check_out_dir has refused an older report unless --force
+                before_write=_before_write,
+            )
     _print_summary(assessment, files, time.perf_counter() - start)
     return assessment
 
@@ -248,6 +399,13 @@ FormatOption = Annotated[
     typer.Option("--format", "-f", help="Only these formats (json, html, pdf, oscal, csv, md); repeatable."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace a report already in --out: every report file of the older run is removed or replaced.",
+    ),
+]
 
 
 # ------------------------------------------------------------------- commands
@@ -256,19 +414,45 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress di
 def demo(
     out_dir: OutOption = Path("demo-report"),
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Train a model on the built-in health-insurance dataset and assess it end to end.
 
     Writes the inputs it used (data, model, policy.yaml) to OUT/inputs and the
     report (PDF, HTML, JSON and twins) to OUT.
     """
+    import shutil
+
     from compliance_mia.demo import build_demo_inputs
     from compliance_mia.runner import load_policy
 
+    _check_out_dir(out_dir, force=force, extra=("inputs",))
     out.print("Building the demo: 22,272 health-insurance survey records (Ecdat HI), random forest on 5,000.")
-    inputs = build_demo_inputs(out_dir / "inputs")
-    policy = load_policy(inputs.policy)
-    _run_and_render(inputs.policy, policy, out_dir, quiet=quiet, formats=None)
+    created_out = not out_dir.exists()
+    inputs_dir = out_dir / "inputs"
+    # With --force the older run's inputs go aside first and come back if this run does not finish.
+    previous = None
+    if inputs_dir.exists():
+        previous = out_dir / f".inputs-previous-{os.getpid()}"
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(inputs_dir, previous)
+    done = False
+    try:
+        inputs = build_demo_inputs(inputs_dir)
+        policy = load_policy(inputs.policy)
+        _run_and_render(inputs.policy, policy, out_dir, quiet=quiet, formats=None)
+        done = True
+    finally:
+        if done or _signals.written is not None:  # the report is in place: keep the inputs it names
+            if previous is not None:
+                shutil.rmtree(previous, ignore_errors=True)
+        else:
+            shutil.rmtree(inputs_dir, ignore_errors=True)
+            if previous is not None:
+                os.replace(previous, inputs_dir)
+            if created_out:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()  # only if empty
     out.print(f"The policy used is {inputs.policy}; adapt it to assess your own model.")
 
 
@@ -299,6 +483,7 @@ def run(
             "to the active MLflow run, or a new one (MLFLOW_TRACKING_URI; needs the mlflow extra).",
         ),
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Run the assessment a policy describes and write the report."""
     from compliance_mia.runner import load_policy
@@ -308,8 +493,10 @@ def run(
 
         require_mlflow()  # before anything runs
     if backend is not None and backend not in ("loky", "threading", "sequential", "dask", "ray"):
-        err.print(f"[bold red]error:[/] --backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
+        _error(f"--backend: '{backend}' is not one of loky, threading, sequential, dask, ray")
         raise typer.Exit(EXIT_INPUT)
+    _check_out_dir(out_dir, force=force)  # before anything runs
+    _check_formats(fmt)
     policy = load_policy(policy_file, materialise_builtins=True)
     _check_gate(policy, fail_on)  # before anything runs or is written
     policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
@@ -361,8 +548,12 @@ def validate(policy_file: Annotated[Path, typer.Argument(help="Policy YAML.", me
 
     policy = load_policy(policy_file)
     out.print(
-        f"[green]valid[/]: {policy_file} — {policy.system.name} ({policy.system.assessment_type}), "
-        f"exposure: {policy.exposure.outputs}, access: {policy.exposure.access}"
+        Text.assemble(
+            ("valid", "green"),
+            f": {policy_file} — {policy.system.name} ({policy.system.assessment_type}), "
+            f"exposure: {policy.exposure.outputs}, access: {policy.exposure.access}",
+        ),
+        highlight=False,
     )
 
 
@@ -374,14 +565,25 @@ def render(
     fmt: FormatOption = None,
     template_dir: Annotated[Path | None, typer.Option(help="Templates overriding the shipped ones.")] = None,
     logo: Annotated[Path | None, typer.Option(help="Logo for the cover page.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Re-render the report and its twins from assessment.json alone (no model or data needed)."""
     from compliance_mia.assessment import Assessment
-
-    assessment = Assessment.load(assessment_file)
     from compliance_mia.report import render_all
 
-    files = render_all(assessment, out_dir, formats=fmt, template_dir=template_dir, logo=logo)
+    _check_out_dir(out_dir, force=force)
+    _check_formats(fmt)
+    assessment = Assessment.load(assessment_file)
+    with _writing(out_dir):
+        files = render_all(
+            assessment,
+            out_dir,
+            formats=fmt,
+            template_dir=template_dir,
+            logo=logo,
+            replace=True,
+            before_write=_before_write,
+        )
     for f in files:
         out.print(f"wrote {f}")
 
@@ -432,7 +634,7 @@ def plan(
     from compliance_mia.runner import load_policy, preview
 
     if lift <= 1:
-        err.print("[bold red]error:[/] --lift must be above 1 (an attack better than guessing)")
+        _error("--lift must be above 1 (an attack better than guessing)")
         raise typer.Exit(EXIT_INPUT)
     policy = load_policy(policy_file, materialise_builtins=True)
     view = preview(policy, lift=lift)
@@ -536,6 +738,15 @@ def cache_clear(cache_dir: Annotated[Path | None, typer.Option(help="Cache direc
     out.print(f"removed {removed} cached model(s)")
 
 
+def _stop_outside_a_command(signum: int, frame: Any) -> None:
+    """A signal while the command line is parsed (before a command's own handlers): one line, 130/143."""
+    message, code = _stopped_message(signum)
+    err.print(message, highlight=False, soft_wrap=True)
+    raise SystemExit(code)  # not a KeyboardInterrupt, which click would turn into "Aborted!" and exit 1
+
+
 def main() -> None:
     """Console-script entry point."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_outside_a_command)
     app()

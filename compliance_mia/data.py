@@ -581,6 +581,55 @@ def load_audit_data(
     )
 
 
+def reorder_features(data: AuditData, names: list[str]) -> AuditData:
+    """Give every record set its feature columns in ``names`` order (the order the model was fitted with).
+
+    Figures must not depend on the column order of the files: reference
+    models see features by position (a random forest samples them by
+    index), so they are reordered to the target's own order. A named
+    feature missing from the data is refused; data columns the model does
+    not take are left out, with a warning naming them.
+    """
+    names = [str(n) for n in names]
+    columns = [str(c) for c in data.feature_names]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise DataError(
+            Problem(
+                f"the model takes feature column(s) {shown} that the data does not have; the data's feature "
+                f"columns are {', '.join(repr(c) for c in columns[:20])}"
+                f"{' …' if len(columns) > 20 else ''}. Add them, or set data.feature_columns to the model's inputs",
+                file=data.members.source,
+                field="data.feature_columns",
+            )
+        )
+    if names == columns:
+        return data
+    by_name = {str(c): c for c in data.feature_names}
+    order = [by_name[n] for n in names]
+
+    def pick(rs: RecordSet | None) -> RecordSet | None:
+        return None if rs is None else replace(rs, X=rs.X[order])
+
+    warnings = list(data.warnings)
+    left_out = [c for c in columns if c not in set(names)]
+    if left_out:
+        warnings.append(
+            f"{len(left_out)} data column(s) are not model inputs and were left out: "
+            f"{', '.join(left_out[:8])}{' …' if len(left_out) > 8 else ''}"
+        )
+    return replace(
+        data,
+        members=pick(data.members),
+        non_members=pick(data.non_members),
+        population=pick(data.population),
+        feature_names=order,
+        checks=[*data.checks, "feature columns put in the order the model was fitted with"],
+        warnings=warnings,
+    )
+
+
 def _numeric_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, bool]:
     """Which feature columns are numbers in the members file (then they must be in every file)."""
     out: dict[str, bool] = {}

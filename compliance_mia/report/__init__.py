@@ -3,17 +3,19 @@
 pip-audit style: each format is a small :class:`Renderer` class (options in
 ``__init__``, ``render(assessment)`` in memory); :data:`FORMATS` maps format
 names to classes; :func:`render_all` renders the chosen formats and only then
-writes them, each atomically, so a failing renderer leaves no half-written
-report behind. Nothing here imports attacks, targets, data or metrics: the
+writes them, as a set, so a failing or interrupted run leaves no
+half-written or mixed report behind. Nothing here imports attacks, targets, data or metrics: the
 Assessment is the contract.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from compliance_mia.assessment import Assessment
@@ -36,7 +38,9 @@ __all__ = [
     "OscalRenderer",
     "PdfRenderer",
     "Renderer",
+    "REPORT_FILES",
     "RiskRegisterRenderer",
+    "existing_report_files",
     "render_all",
     "render_one",
     "expand_formats",
@@ -125,6 +129,16 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: Every file name a report set can hold: what ``render_all`` writes for some choice of formats.
+REPORT_FILES: tuple[str, ...] = tuple(cls.filename for cls in FORMATS.values())
+
+
+def existing_report_files(out_dir: Path) -> list[Path]:
+    """Report files (any of :data:`REPORT_FILES`) already in ``out_dir``, in :data:`FORMATS` order."""
+    out = Path(out_dir)
+    return [out / name for name in REPORT_FILES if (out / name).is_file() or (out / name).is_symlink()]
+
+
 def render_all(
     assessment: Assessment,
     out_dir: Path,
@@ -132,11 +146,16 @@ def render_all(
     formats: Iterable[str] | None = None,
     template_dir: Path | None = None,
     logo: Path | None = None,
+    replace: bool = False,
+    before_write: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Render the chosen formats (default: all) into ``out_dir`` and return the paths written.
 
-    Everything is rendered in memory first; files are written only when
-    every renderer has succeeded, each one atomically.
+    Everything is rendered in memory first and written to a staging folder
+    inside ``out_dir``; only when every file is there are they moved into
+    place. If moving fails or is interrupted, the files moved so far are
+    taken back and the previous set restored, so ``out_dir`` holds either
+    the old set or the new one, never a mix.
 
     Parameters
     ----------
@@ -150,6 +169,14 @@ def render_all(
         An organisation's template directory searched before the shipped templates.
     logo
         Logo image for the cover page (SVG, PNG or JPEG).
+    replace
+        Also remove every report file (:data:`REPORT_FILES`) this call does
+        not write, so no file of an older run survives beside the new set.
+    before_write
+        Called right before anything is written (and again before the files
+        are moved into place); raising from it aborts with nothing written.
+        The command line uses it to honour a signal whose exception was
+        swallowed inside C code (the PDF stack).
     """
     names = list(FORMATS) if formats is None else expand_formats(formats)
     renderers = [_renderer(name, template_dir=template_dir, logo=logo) for name in names]
@@ -158,17 +185,52 @@ def render_all(
     for renderer in renderers:
         if isinstance(renderer, PdfRenderer) and html is not None:
             renderer.html = html
-    rendered: list[tuple[Path, bytes]] = []
+    rendered: list[tuple[str, bytes]] = []
     out = Path(out_dir)
     for renderer in renderers:
         logger.info("rendering %s", renderer.filename)
-        rendered.append((out / renderer.filename, renderer.render_bytes(assessment)))
+        rendered.append((renderer.filename, renderer.render_bytes(assessment)))
+    if before_write is not None:
+        before_write()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(
             Problem(f"cannot create output directory: {exc.strerror or exc}", file=out)
         ) from None
-    for path, data in rendered:
-        write_atomic(path, data)
-    return [path for path, _ in rendered]
+    new_names = [name for name, _ in rendered]
+    stale = [p.name for p in existing_report_files(out) if p.name not in new_names] if replace else []
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".rendering-"))
+    backup = staging / ".previous"
+    try:
+        for name, data in rendered:
+            write_atomic(staging / name, data)
+        if before_write is not None:
+            before_write()
+        _swap(out, staging, backup, new_names, stale)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name in new_names]
+
+
+def _swap(out: Path, staging: Path, backup: Path, new_names: list[str], stale: list[str]) -> None:
+    """Move the staged files into ``out``; on any failure put the previous set back."""
+    backup.mkdir()
+    moved_old: list[str] = []
+    placed: list[str] = []
+    try:
+        for name in [*new_names, *stale]:
+            if (out / name).exists() or (out / name).is_symlink():
+                os.replace(out / name, backup / name)
+                moved_old.append(name)
+        for name in new_names:
+            os.replace(staging / name, out / name)
+            placed.append(name)
+    except BaseException:
+        for name in placed:
+            with contextlib.suppress(OSError):
+                (out / name).unlink()
+        for name in moved_old:
+            with contextlib.suppress(OSError):
+                os.replace(backup / name, out / name)
+        raise

@@ -13,7 +13,7 @@ from compliance_mia.assessment import (
     Plan,
 )
 from compliance_mia.attacks.base import get_attack
-from compliance_mia.data import AuditData, check_labels, load_audit_data
+from compliance_mia.data import AuditData, check_labels, load_audit_data, reorder_features
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import (
     SampleSizePlan,
@@ -82,6 +82,10 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
             label_column=policy.data.label_column,
             drop_unknown=policy.data.drop_unknown_labels,
         )
+        # Reference models and the target see features in the model's order, never the files' order.
+        order = target.feature_names or policy.data.feature_columns
+        if order:
+            data = reorder_features(data, list(order))
         warnings.extend(data.warnings)
         fit_seconds = None
         if policy.attacks.budget_seconds is not None and source.estimator is not None and data.population is not None:

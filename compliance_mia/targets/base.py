@@ -69,6 +69,11 @@ class Target(ABC):
         """True when loading the artifact executed code from it (pickle)."""
         return False
 
+    @property
+    def feature_names(self) -> list[str] | None:
+        """Input feature names in the order the model was fitted with, when the model records them."""
+        return None
+
     def estimator_template(self) -> BaseEstimator | None:
         """An unfitted copy of the target's estimator for reference models; None for a black box."""
         return None

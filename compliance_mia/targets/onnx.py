@@ -190,6 +190,11 @@ class OnnxTarget(Target):
         parts = [p for p in (self._producer, self._main_op) if p]
         return "ONNX model" + (f" ({': '.join(parts)})" if parts else "")
 
+    @property
+    def feature_names(self) -> list[str] | None:
+        """One input per feature column (skl2onnx's per-column export): their names, in graph order."""
+        return self.input_names() if len(self._inputs) > 1 else None
+
     def input_names(self) -> list[str]:
         """Names of the model's inputs, in the model's order."""
         return [i.name for i in self._inputs]

@@ -184,6 +184,11 @@ class SklearnTarget(Target):
     def unsafe_load(self) -> bool:
         return self._unsafe
 
+    @property
+    def feature_names(self) -> list[str] | None:
+        names = getattr(self.estimator, "feature_names_in_", None)  # Pipelines expose their first step's
+        return [str(n) for n in names] if names is not None else None
+
     def estimator_template(self) -> BaseEstimator | None:
         try:
             return clone(self.estimator)
