@@ -224,7 +224,9 @@ def histogram(groups: ScoreGroups, *, bins: int = HISTOGRAM_BINS) -> Histogram:
         finite = np.array([0.0])
     lo, hi = float(finite.min()), float(finite.max())
     n_bins = bins if hi > lo else 1
-    edges = np.linspace(lo, hi, n_bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    # lo·(1−t) + hi·t never overflows, even when hi − lo exceeds the float range
+    steps = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = lo * (1.0 - steps) + hi * steps if hi > lo else np.array([lo - 0.5, lo + 0.5])
     clipped = np.clip(values, edges[0], edges[-1])
     which = np.clip(np.searchsorted(edges, clipped, side="right") - 1, 0, n_bins - 1)
     members = np.bincount(which, weights=groups.members, minlength=n_bins)

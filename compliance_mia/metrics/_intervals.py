@@ -163,8 +163,10 @@ def bootstrap_auc(groups: ScoreGroups, *, resamples: int, rng: np.random.Generat
     and resamples are processed as vectorised blocks.
     """
     n1, n0, n_groups = groups.n_members, groups.n_non_members, groups.values.size
-    g_mem = groups.group[groups.is_member]
-    g_non = groups.group[~groups.is_member]
+    # Sorted, so a resample depends on which scores were drawn and never on the order the
+    # records were listed in: the interval is the same for the same records in any order.
+    g_mem = np.sort(groups.group[groups.is_member])
+    g_non = np.sort(groups.group[~groups.is_member])
     chunk = int(max(1, min(resamples, _CHUNK_CELLS // (n1 + n0 + 2 * n_groups))))
     out = np.empty(resamples, dtype=float)
     done = 0

@@ -34,7 +34,7 @@ def test_bootstrap_auc_is_seeded_and_matches_slow_reference(gen: np.random.Gener
     np.testing.assert_array_equal(fast, again)
     # Reproduce the same draws the slow way.
     rng = np.random.default_rng(3)
-    mem, non = scores[is_member], scores[~is_member]
+    mem, non = np.sort(scores[is_member]), np.sort(scores[~is_member])  # drawn from sorted scores (order-free)
     from sklearn.metrics import roc_auc_score
 
     # (resamples are drawn as one block: all member draws, then all non-member draws)

@@ -111,11 +111,6 @@ def test_figures_do_not_depend_on_record_order(case: tuple[np.ndarray, np.ndarra
     assert _without_auc_interval(first) == _without_auc_interval(second)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics._intervals.bootstrap_auc draws records by position, so the AUC bootstrap interval changes "
-    "when the records are listed in another order (fix: sort g_mem/g_non before drawing); remove this mark then",
-)
 @SETTINGS
 @given(cases(), st.integers(0, 2**32 - 1))
 @example((np.array([1.0, 0.0, 0.0, 0.0]), np.array([False, True, False, False])), 0)  # found by the search
@@ -127,11 +122,6 @@ def test_auc_interval_does_not_depend_on_record_order(case: tuple[np.ndarray, np
     assert (first.lower, first.upper) == (second.lower, second.upper)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics._evaluate.histogram: when the scores span more than the float range (e.g. -1e308 and 1e308) "
-    "np.linspace overflows, the edges become NaN/inf and every record falls out of the counts",
-)
 @SETTINGS
 @given(cases())
 @example((np.array([1.7976931348623157e308, -1e300]), np.array([True, False])))  # found by the search
