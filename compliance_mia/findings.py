@@ -64,7 +64,14 @@ def _headline_finding(head: Headline, matrix: RiskMatrix) -> Finding:
     figures = _figures(head.auc, head.tpr_at_fpr, eps)
     figures["strongest_attack"] = head.strongest_attack
     points = _points_text(head.tpr_at_fpr)
-    eps_text = f" The attack implies the model is not differentially private for any ε below {eps:.2f}." if eps else ""
+    source = head.epsilon.attack if head.epsilon is not None else None
+    eps_text = (
+        f" The attacks imply (largest bound, from {source or 'one of them'}) that the training cannot be "
+        f"differentially private with any ε below {eps:.2f}, if members were drawn at random from the same "
+        "population as the non-members."
+        if eps
+        else ""
+    )
     if demonstrated(head.auc, head.tpr_at_fpr):
         return Finding(
             id="LEAK-MEMBERSHIP",
