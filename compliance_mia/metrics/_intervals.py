@@ -158,28 +158,45 @@ def bootstrap_auc(groups: ScoreGroups, *, resamples: int, rng: np.random.Generat
     """AUC of ``resamples`` stratified bootstrap resamples.
 
     Members and non-members are resampled separately (their counts are fixed
-    by the audit design). Scores are sorted once; each resample only needs
-    how many times each distinct score was drawn, so a resample costs O(n)
-    and resamples are processed as vectorised blocks.
+    by the audit design). Scores are sorted once; each resample costs O(n).
+
+    The random draws are taken in blocks of resamples (members, then
+    non-members, as ``(block, n)`` integer arrays) so that the same seed
+    gives the same resamples whatever the implementation below. Each
+    resample then needs only the drawn non-members counted per distinct
+    non-member score (a small ``bincount`` and ``cumsum``) and, for each
+    drawn member, a look-up of how many drawn non-members score below it
+    (ties ½). Every term is a multiple of ½ below 2⁵³, so the sums are exact
+    and the resampled AUCs equal, bit for bit, those of counting every pair.
     """
     n1, n0, n_groups = groups.n_members, groups.n_non_members, groups.values.size
     g_mem = groups.group[groups.is_member]
     g_non = groups.group[~groups.is_member]
     chunk = int(max(1, min(resamples, _CHUNK_CELLS // (n1 + n0 + 2 * n_groups))))
+    # Distinct scores held by at least one non-member, ascending: k = 0 .. n_values-1.
+    has_non = groups.non_members > 0
+    value_of_group = np.cumsum(has_non) - 1  # last non-member value at or below each group
+    n_values = int(value_of_group[-1]) + 1
+    non_value = value_of_group[g_non]
+    # A member's key: 2·(non-member values strictly below it) + 1 if it ties one.
+    tie = has_non[g_mem]
+    mem_key = 2 * (value_of_group[g_mem] + 1 - tie) + tie
+    # below[2k] = drawn non-members under value k; below[2k+1] = under it plus half of those on it
+    below = np.zeros(2 * n_values + 1)
     out = np.empty(resamples, dtype=float)
     done = 0
     while done < resamples:
         c = min(chunk, resamples - done)
-        offset = (np.arange(c) * n_groups)[:, None]
-        mem = g_mem[rng.integers(0, n1, size=(c, n1))] + offset
-        non = g_non[rng.integers(0, n0, size=(c, n0))] + offset
-        m_counts = np.bincount(mem.ravel(), minlength=c * n_groups).reshape(c, n_groups)
-        n_counts = np.bincount(non.ravel(), minlength=c * n_groups).reshape(c, n_groups)
-        below = np.cumsum(n_counts, axis=1) - n_counts
-        wins = np.sum(m_counts * (below + 0.5 * n_counts), axis=1)
-        out[done : done + c] = wins / (float(n1) * float(n0))
+        mem = rng.integers(0, n1, size=(c, n1))
+        non = rng.integers(0, n0, size=(c, n0))
+        for r in range(c):
+            counts = np.bincount(non_value[non[r]], minlength=n_values)
+            cumulative = np.cumsum(counts)
+            below[2::2] = cumulative
+            below[1::2] = cumulative - 0.5 * counts
+            out[done + r] = below[mem_key[mem[r]]].sum()
         done += c
-    return out
+    return out / (float(n1) * float(n0))
 
 
 def percentile_interval(samples: np.ndarray, *, confidence: float) -> tuple[float, float]:
