@@ -15,9 +15,12 @@ inputs, which keeps their comparison sharp).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: numeric columns with at most this many distinct values are treated as categorical
 MAX_CATEGORY_LEVELS = 10
@@ -36,6 +39,8 @@ class Perturber:
 
     @classmethod
     def fit(cls, background: pd.DataFrame, *, noise: float) -> Perturber:
+        import pandas as pd
+
         spreads: dict[str, float] = {}
         levels: dict[str, np.ndarray] = {}
         integer: set[str] = set()
@@ -57,6 +62,8 @@ class Perturber:
 
     def perturb(self, X: pd.DataFrame, copies: int, gen: np.random.Generator) -> pd.DataFrame:
         """``copies`` perturbed copies of each row; row ``i·copies + j`` is copy ``j`` of ``i``."""
+        import pandas as pd
+
         out = X.iloc[np.repeat(np.arange(len(X)), copies)].reset_index(drop=True)
         n = len(out)
         for column in X.columns:  # fixed column order: the draws do not depend on dict order

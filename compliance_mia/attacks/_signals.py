@@ -11,11 +11,14 @@ parameter reported with the attack.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from compliance_mia.exposure import Outputs
-from compliance_mia.reference import ExposedReferences
+
+if TYPE_CHECKING:
+    from compliance_mia.reference import ExposedReferences
 
 #: probabilities are clipped to [PROB_CLIP, 1 − PROB_CLIP] before logit scaling
 PROB_CLIP = 1e-7

@@ -25,16 +25,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 
 from compliance_mia.exposure import Exposure, Outputs, Signal
-from compliance_mia.reference.exposed import ExposedReferences
 from compliance_mia.targets.base import RawOutputs, class_index
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from compliance_mia.data import RecordSet
     from compliance_mia.policy.schema import AttacksSpec
     from compliance_mia.reference import ReferenceSet
+    from compliance_mia.reference.exposed import ExposedReferences
 
 Cost = Literal["low", "medium", "high"]
 
@@ -166,6 +167,8 @@ class AttackContext:
             provide = references
 
             def exposed_references(mode: str) -> ExposedReferences:
+                from compliance_mia.reference.exposed import ExposedReferences
+
                 return ExposedReferences(provide(mode), exposure, y_index, population_y_index)
 
         return cls(

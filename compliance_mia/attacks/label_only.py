@@ -10,14 +10,17 @@ trained on (Choquette-Choo et al. 2021).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from compliance_mia.attacks._perturb import Perturber
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Outputs, Signal
 from compliance_mia.seeding import rng
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: most perturbed rows sent in one query batch (bounds memory, not results)
 BATCH_ROWS = 50_000

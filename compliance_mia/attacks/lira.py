@@ -36,8 +36,9 @@ evidence and score as unremarkable rather than as infinitely suspicious.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy.stats import norm
 
 from compliance_mia.attacks._signals import (
     MIN_STD,
@@ -49,7 +50,9 @@ from compliance_mia.attacks._signals import (
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
-from compliance_mia.reference import ExposedReferences
+
+if TYPE_CHECKING:
+    from compliance_mia.reference import ExposedReferences
 
 #: below this many reference models per hypothesis, ``auto`` uses the pooled (fixed) variance
 PER_RECORD_MIN_MODELS = 16
@@ -100,11 +103,15 @@ def fit_gaussians(
 
 def offline_scores(phi_target: np.ndarray, mean_out: np.ndarray, std_out: np.ndarray) -> np.ndarray:
     """−log P(OUT model has φ ≥ φ_target): large when φ is far above the OUT Gaussian."""
+    from scipy.stats import norm
+
     return -norm.logsf(phi_target, loc=mean_out, scale=std_out)
 
 
 def online_scores(phi_target, mean_in, std_in, mean_out, std_out) -> np.ndarray:
     """Online score: log N(φ; μ_in, σ_in) − log N(φ; μ_out, σ_out)."""
+    from scipy.stats import norm
+
     return norm.logpdf(phi_target, mean_in, std_in) - norm.logpdf(phi_target, mean_out, std_out)
 
 

@@ -23,9 +23,9 @@ each x with ``searchsorted``: O((n + m) log m), never an n × m matrix.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from compliance_mia.attacks._signals import (
     masked_mean,
@@ -35,7 +35,9 @@ from compliance_mia.attacks._signals import (
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
-from compliance_mia.reference import ExposedReferences
+
+if TYPE_CHECKING:
+    from compliance_mia.reference import ExposedReferences
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ def tune_offline_a(
     p_pop = reference_matrix(refs, y_index_population, _p, on="population")  # (K, m)
     helpers = np.arange(2, 2 * pairs)
     mean_out = masked_mean(p_pop[helpers], ~refs.population_in[helpers])
+    from sklearn.metrics import roc_auc_score
+
     aucs = np.zeros(len(A_GRID))
     for pseudo in (0, 1):
         labels = refs.population_in[pseudo]

@@ -18,14 +18,18 @@ it reads that alone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from compliance_mia.attacks._signals import true_probability
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Outputs, Signal
 from compliance_mia.seeding import int_seed, rng
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 #: a class gets its own attack classifier when it has at least this many IN and OUT examples
 MIN_PER_CLASS = 100
@@ -43,6 +47,8 @@ def features(outputs: Outputs, y_index: np.ndarray, *, full_vector: bool) -> np.
 
 
 def _classifier(seed: int, *purpose: str | int) -> HistGradientBoostingClassifier:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         max_iter=100,
         learning_rate=0.1,

@@ -23,9 +23,11 @@ from compliance_mia.assessment import (
 from compliance_mia.metrics._determinable import Determinability, tpr_determinable
 from compliance_mia.metrics._epsilon import epsilon_bound
 from compliance_mia.metrics._intervals import (
+    BOOTSTRAP_MAX_RECORDS,
     TprInterval,
     advantage_interval,
     bootstrap_auc,
+    delong_auc_interval,
     min_detectable_tpr,
     percentile_interval,
     tpr_interval,
@@ -46,6 +48,7 @@ from compliance_mia.seeding import rng
 HISTOGRAM_BINS = 30
 
 AUC_METHOD = "bootstrap-percentile (stratified)"
+DELONG_METHOD = "DeLong asymptotic normal"
 TPR_METHOD = "threshold-adjusted Clopper–Pearson"
 ADVANTAGE_METHOD = "dkw-massart"
 
@@ -178,6 +181,16 @@ def auc_method(resamples: int) -> str:
     )
 
 
+def delong_method(records: int) -> str:
+    """Exact description of the AUC interval used on audits too large to bootstrap."""
+    return (
+        f"{DELONG_METHOD}: used above {BOOTSTRAP_MAX_RECORDS:,} records ({records:,} here) instead of the "
+        "stratified bootstrap; Mann–Whitney AUC (ties count ½) ± z·SE, SE² = S10/n_members + "
+        "S01/n_non_members from the sample variances of the members' and non-members' placement values, "
+        "z = the 1 − α/2 standard normal quantile, clipped to [0, 1], α = 1 − per-comparison confidence"
+    )
+
+
 def auc_interval(
     groups: ScoreGroups,
     *,
@@ -201,15 +214,21 @@ def auc_interval(
     per = 1.0 - settings.alpha / m
     b = int(resamples or settings.bootstrap_resamples)
     auc = auc_from_groups(groups)
-    samples = bootstrap_auc(groups, resamples=b, rng=rng(seed, "bootstrap", stream))
-    lo, hi = percentile_interval(samples, confidence=per)
+    records = int(groups.n_members + groups.n_non_members)
+    if records > BOOTSTRAP_MAX_RECORDS:
+        lo, hi = delong_auc_interval(groups, confidence=per)
+        method = delong_method(records)
+    else:
+        samples = bootstrap_auc(groups, resamples=b, rng=rng(seed, "bootstrap", stream))
+        lo, hi = percentile_interval(samples, confidence=per)
+        method = auc_method(b)
     return Interval(
         estimate=auc,
         lower=lo,
         upper=hi,
         confidence=float(settings.confidence_level),
-        method=auc_method(b),
-        n=int(groups.n_members + groups.n_non_members),
+        method=method,
+        n=records,
         scope="simultaneous" if m > 1 else "single",
         comparisons=m,
         per_comparison_confidence=float(per),

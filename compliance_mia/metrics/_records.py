@@ -47,26 +47,35 @@ def record_risks(
         non-members score as high.
     """
     s, m = check_scores(scores, is_member)
-    record_ids = np.asarray(ids).astype(str)
-    if record_ids.shape != s.shape:
-        raise ValueError(f"{record_ids.size} record IDs for {s.size} scores")
+    raw_ids = np.asarray(ids)
+    if raw_ids.shape != s.shape:
+        raise ValueError(f"{raw_ids.size} record IDs for {s.size} scores")
     non = np.sort(s[~m])
     n0 = non.size
     member_idx = np.flatnonzero(m)
     ms = s[member_idx]
     at_least = n0 - np.searchsorted(non, ms, side="left")
     flagged = at_least <= np.floor(settings.reference_fpr * n0 + 1e-9)
-    order = np.lexsort((record_ids[member_idx], -ms))
-    sorted_scores = -np.sort(-ms)
-    ranks = 1 + np.searchsorted(-sorted_scores, -ms, side="left")
     keep = min(max(int(flagged.sum()), settings.top_records), MAX_RECORDS, member_idx.size)
     finite = ms[np.isfinite(ms)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if keep == 0:
+        return []
+    # Only the `keep` highest-scoring members are listed: order (score descending, then ID as
+    # text) just those at or above the keep-th highest score, ties at that score included, so
+    # the listing is the one a sort of every member gives without turning every ID into text.
+    cutoff = -np.partition(-ms, keep - 1)[keep - 1]
+    candidates = np.flatnonzero(ms >= cutoff)
+    candidate_ids = raw_ids[member_idx[candidates]].astype(str)
+    order = candidates[np.lexsort((candidate_ids, -ms[candidates]))]
+    id_text = dict(zip(candidates.tolist(), candidate_ids.tolist(), strict=True))
+    descending = -np.sort(-ms)
+    ranks = 1 + np.searchsorted(-descending, -ms, side="left")
     out = []
     for j in order[:keep]:
         out.append(
             RecordRisk(
-                record_id=str(record_ids[member_idx[j]]),
+                record_id=str(id_text[j]),
                 is_member=True,
                 score=float(np.clip(ms[j], lo, hi)),
                 rank=int(ranks[j]),

@@ -66,7 +66,9 @@ def slice_results(
             raise ValueError(
                 f"slice column {column!r} has {values.size} values for {s.size} records"
             )
-        names, counts = np.unique(values, return_counts=True)
+        names, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        position = {str(name): i for i, name in enumerate(names)}
         if names.size > MAX_SLICES_PER_COLUMN:
             log.info(
                 "slice column %s has %d values; measuring the %d largest",
@@ -79,7 +81,7 @@ def slice_results(
         k = settings.min_group_size
         hidden: list[str] = []
         for value in names:
-            mask = values == value
+            mask = inverse == position[str(value)]  # same records as values == value, no string compares
             n1 = int(m[mask].sum())
             if n1 < k or int(mask.sum()) - n1 < k:
                 hidden.append(str(value))

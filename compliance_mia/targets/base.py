@@ -14,13 +14,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator
-
-from compliance_mia.data import class_index  # noqa: F401 - re-exported; labels are the data layer's
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.base import BaseEstimator
+
     from compliance_mia.policy.schema import EstimatorSpec
+
+
+def class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Re-exported :func:`compliance_mia.data.class_index` (labels are the data layer's).
+
+    Imported on call so that importing a target (and the exposure and attack
+    registry above it) does not import pandas.
+    """
+    from compliance_mia.data import class_index as _class_index
+
+    return _class_index(classes, y)
 
 
 @dataclass(frozen=True)

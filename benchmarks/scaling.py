@@ -1,0 +1,137 @@
+"""Wall time and peak memory of a whole assessment as the audit grows.
+
+Synthetic tabular data (``sklearn.datasets.make_classification``, 12
+features) and the demo's kind of model (an unregularised random forest of 60
+trees, which overfits and so leaks membership), written as CSV + skops like
+a user's files. For each size N (members = non-members = N/2, population =
+N) and each reference-model count K, one ``run_assessment`` in a fresh
+process with a cold reference cache, what-if analysis off (its cost is a
+multiple of the main run's), attacks ``auto``. Prints wall seconds, the
+main process's peak RSS (loky workers training reference models are
+separate processes, not included), and the share of the time spent training
+reference models, then the slope of log(time) against log(N).
+
+Usage: python benchmarks/scaling.py [--sizes 10000 100000] [--refs 2 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _inputs(directory: Path, n: int, refs: int) -> Path:
+    import numpy as np
+    import pandas as pd
+    import skops.io as sio
+    import yaml
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = make_classification(n_samples=2 * n, n_features=12, n_informative=6, flip_y=0.05, random_state=1)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(12)])
+    frame.insert(0, "record_id", [f"r{i}" for i in range(2 * n)])
+    frame["label"] = np.where(y == 1, "yes", "no")
+    half = n // 2
+    members, non_members, population = frame.iloc[:half], frame.iloc[half:n], frame.iloc[n:]
+    features = [f"f{i}" for i in range(12)]
+    model = RandomForestClassifier(n_estimators=60, random_state=0, n_jobs=1).fit(members[features], members["label"])
+    for name, part in (("members", members), ("non_members", non_members), ("population", population)):
+        part.to_csv(directory / f"{name}.csv", index=False)
+    sio.dump(model, directory / "model.skops")
+    policy = {
+        "policy_version": 1,
+        "system": {"name": "scaling benchmark", "owner": "bench", "assessment_type": "pre-deployment"},
+        "model": {"format": "skops", "artifact": "model.skops", "classes": ["no", "yes"]},
+        "data": {
+            "members": "members.csv",
+            "non_members": "non_members.csv",
+            "population": "population.csv",
+            "id_column": "record_id",
+            "label_column": "label",
+            "categories": ["financial"],
+            "data_subjects": half,
+        },
+        "exposure": {"outputs": "probabilities", "access": "authenticated"},
+        "seed": 1,
+        "attacks": {
+            "select": "auto",
+            "reference_models": {"count": refs, "mode": "offline", "cache_dir": str(directory / "cache")},
+        },
+        "controls": {"what_if": False},
+    }
+    path = directory / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _one(n: int, refs: int) -> dict:
+    import compliance_mia.runner.session as session
+    from compliance_mia.runner import load_policy, run_assessment
+
+    spent = [0.0]
+    original = session.build_reference_set
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    session.build_reference_set = timed
+    with tempfile.TemporaryDirectory(prefix="cmia-scaling-") as tmp:
+        policy_path = _inputs(Path(tmp), n, refs)
+        policy = load_policy(policy_path)
+        start = time.perf_counter()
+        run_assessment(policy, policy_path=policy_path)
+        seconds = time.perf_counter() - start
+    return {
+        "n": n,
+        "refs": refs,
+        "seconds": seconds,
+        "reference_seconds": spent[0],
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--refs", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(_one(*args.one)))
+        return
+    print(f"{'records':>9} {'refs':>5} {'wall s':>8} {'references s':>13} {'other s':>8} {'peak RSS MiB':>13}")
+    rows = []
+    for refs in args.refs:
+        for n in args.sizes:
+            run = subprocess.run(
+                [sys.executable, __file__, "--one", str(n), str(refs)], capture_output=True, text=True, check=True
+            )
+            r = json.loads(run.stdout.strip().splitlines()[-1])
+            rows.append(r)
+            print(
+                f"{n:>9,} {refs:>5} {r['seconds']:>8.1f} {r['reference_seconds']:>13.1f} "
+                f"{r['seconds'] - r['reference_seconds']:>8.1f} {r['peak_rss_mib']:>13.0f}",
+                flush=True,
+            )
+    for refs in args.refs:
+        mine = sorted((r for r in rows if r["refs"] == refs), key=lambda r: r["n"])
+        if len(mine) >= 2:
+            a, b = mine[0], mine[-1]
+            slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
+            print(f"{refs} reference models: time grows as N^{slope:.2f} from {a['n']:,} to {b['n']:,} records")
+
+
+if __name__ == "__main__":
+    main()
