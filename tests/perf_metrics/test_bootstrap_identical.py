@@ -11,8 +11,8 @@ from compliance_mia.metrics._ranking import ScoreGroups
 def _original(groups: ScoreGroups, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """The implementation before issue 13, verbatim: one bincount over every group per resample."""
     n1, n0, n_groups = groups.n_members, groups.n_non_members, groups.values.size
-    g_mem = groups.group[groups.is_member]
-    g_non = groups.group[~groups.is_member]
+    g_mem = np.sort(groups.group[groups.is_member])  # drawn from sorted scores: order-free (issue 12)
+    g_non = np.sort(groups.group[~groups.is_member])
     chunk = int(max(1, min(resamples, _intervals._CHUNK_CELLS // (n1 + n0 + 2 * n_groups))))
     out = np.empty(resamples, dtype=float)
     done = 0
