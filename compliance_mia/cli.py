@@ -28,7 +28,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -203,8 +203,16 @@ def _main(
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
+    json_progress: Annotated[
+        bool,
+        typer.Option(
+            "--json-progress",
+            help="Report progress as JSON lines on stderr (for CI logs) instead of a progress bar.",
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
+    _state["json_progress"] = json_progress
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -241,16 +249,61 @@ class RichProgress:
             self._progress.update(self._task, completed=task.total or 1, total=task.total or 1)
 
 
+class JsonLinesProgress:
+    """Progress as one JSON object per line on stderr, for CI logs and schedulers.
+
+    Each line has the event (``stage``, ``advance``, ``done``), the stage's
+    description, how much of it is done and its total, and the seconds since
+    the run started, so a log shipper can track a run without parsing a bar.
+    """
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self._description = ""
+        self._done = 0
+        self._total: int | None = None
+
+    def _emit(self, event: str) -> None:
+        import json
+
+        line = {
+            "event": event,
+            "stage": self._description,
+            "completed": self._done,
+            "total": self._total,
+            "elapsed_seconds": round(time.perf_counter() - self._start, 2),
+        }
+        sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stderr.flush()
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        self._description, self._done, self._total = description, 0, total
+        self._emit("stage")
+
+    def advance(self, amount: int = 1) -> None:
+        self._done += amount
+        self._emit("advance")
+
+    def finish(self) -> None:
+        self._emit("done")
+
+
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[RichProgress | None]:
+def _progress(quiet: bool) -> Iterator[RichProgress | JsonLinesProgress | None]:
     if quiet:
         yield None
+        return
+    if _state.get("json_progress"):
+        reporter_json = JsonLinesProgress()
+        yield reporter_json
+        reporter_json.finish()
         return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=24),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
         transient=False,
     ) as progress:

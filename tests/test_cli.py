@@ -193,3 +193,26 @@ def test_cache_can_be_pointed_elsewhere_inspected_and_cleared(small_case: Path, 
     assert plan["cache_hits"] == 2 and plan["trained"] == 0
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(cache)])
     assert cleared.exit_code == 0 and "removed 2 cached model(s)" in cleared.output
+
+
+def test_json_progress_writes_one_json_object_per_line(tmp_path: Path) -> None:
+    """CI logs get machine-readable progress: stages, counts and elapsed seconds as JSON lines."""
+    import json
+    import subprocess
+    import sys
+
+    from cases import write_small_case
+
+    policy = write_small_case(tmp_path / "case", n_members=60, n_non_members=60, n_population=80,
+                              policy_overrides={"attacks": {"select": ["loss", "gap"]}})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "compliance_mia", "--json-progress", "run", str(policy), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert events and events[-1]["event"] == "done"
+    assert {"stage", "completed", "total", "elapsed_seconds"} <= set(events[0])
+    assert any(e["event"] == "stage" and "Running" in e["stage"] for e in events)
