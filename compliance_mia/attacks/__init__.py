@@ -14,6 +14,7 @@ calibrated                calibrated-loss                                offline
 shadow                    shadow                                         offline
 lira                      lira-offline, lira-online                      offline, online
 rmia                      rmia-offline, rmia-online                      offline, online
+qmia                      qmia (quantile regression on the population)   –
 ========================  =============================================  ==================
 """
 
@@ -21,6 +22,7 @@ from compliance_mia.attacks import (  # noqa: F401 - registration
     calibrated,
     label_only,
     lira,
+    qmia,
     rmia,
     shadow,
     threshold,
