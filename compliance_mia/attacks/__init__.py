@@ -15,10 +15,12 @@ shadow                    shadow                                         offline
 lira                      lira-offline, lira-online                      offline, online
 rmia                      rmia-offline, rmia-online                      offline, online
 qmia                      qmia (quantile regression on the population)   –
+bayes                     base-offline                                   offline
 ========================  =============================================  ==================
 """
 
 from compliance_mia.attacks import (  # noqa: F401 - registration
+    bayes,
     calibrated,
     label_only,
     lira,
