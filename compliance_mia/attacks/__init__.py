@@ -16,12 +16,14 @@ lira                      lira-offline, lira-online                      offline
 rmia                      rmia-offline, rmia-online                      offline, online
 qmia                      qmia (quantile regression on the population)   –
 bayes                     base-offline                                   offline
+combined                  combined-offline                               offline
 ========================  =============================================  ==================
 """
 
 from compliance_mia.attacks import (  # noqa: F401 - registration
     bayes,
     calibrated,
+    combined,
     label_only,
     lira,
     qmia,

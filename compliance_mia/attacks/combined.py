@@ -1,0 +1,207 @@
+"""A learned combination of the suite's per-record signals, trained on reference models only.
+
+Each attack of the suite reads one statistic of a record: its loss (φ, the
+logit-scaled confidence), its loss calibrated by reference models
+(calibrated loss), its z-score against the OUT references (LiRA offline),
+its log-probability against the references' mean probability (BASE / RMIA's
+ratio). Which of them separates members best, and how to weigh them,
+depends on the model. This attack learns the weights with a logistic
+regression whose training data come from the attacker's *own* reference
+models, whose training sets she chose and therefore knows:
+
+* **Leave one reference out.** Reference model k plays the target. Its
+  population records are labelled member / non-member by whether k trained
+  on them (``population_in[k]``); their features are computed from model
+  k's outputs against the *other* reference models that did not train on
+  the record (the offline view). Every reference model takes the role once,
+  so the regression sees K × (population size) labelled rows.
+* **Apply.** The fitted regression scores the audit records with the
+  deployed model's outputs against all K offline references (none trained on
+  an audit record). The score is the regression's log-odds.
+
+The audit records' membership is never read: it is not in the attack
+context, and the regression is fitted before the audit records are touched.
+
+Features (all from exposed outputs of the true label; probabilities clipped
+at the outputs' resolution, see :func:`~._signals.resolution_clip`):
+
+1. φ of the (pseudo-)target (what the loss attack thresholds);
+2. mean φ over the OUT references (the record's difficulty; with 1. the
+   regression can form the calibrated loss);
+3. (φ − mean) / pooled σ of the OUT references (LiRA offline's statistic);
+4. log p of the (pseudo-)target and 5. log of the OUT references' mean p
+   (with 4. the regression forms BASE's log p − c·log p̄ for any c);
+6. the OUT references' standard deviation of φ (how much the record's
+   treatment varies between models).
+
+QMIA's quantile score is not a feature: computing it for each pseudo-target
+would need a quantile regressor per reference model fitted on records
+disjoint from those it scores, which this attack does not do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from compliance_mia.attacks._signals import (
+    MIN_STD,
+    logit_confidence,
+    masked_mean,
+    masked_var,
+    reference_matrix,
+    resolution_clip,
+    true_probability,
+)
+from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
+from compliance_mia.exposure import Signal
+
+FEATURES = (
+    "phi",
+    "mean_phi_out",
+    "lira_offline",
+    "log_p",
+    "log_mean_p_out",
+    "log_rmia_prior",
+)
+#: inverse regularisation strength of the logistic regression (on standardised features)
+C_REG = 1.0
+
+
+def signal_features(
+    phi_t: np.ndarray,
+    p_t: np.ndarray,
+    phi_refs: np.ndarray,
+    p_refs: np.ndarray,
+    out: np.ndarray,
+    *,
+    clip: float,
+    std: float,
+) -> np.ndarray:
+    """Feature matrix (n, len(FEATURES)) of one (pseudo-)target against its OUT references.
+
+    ``phi_refs`` / ``p_refs`` have shape (K, n); ``out`` marks the
+    references that did not train on each record (at least one per record);
+    ``std`` is the pooled within-record σ of φ over OUT references (one
+    number, the same for training rows and audit records).
+    """
+    mean_phi = masked_mean(phi_refs, out)
+    lira = -norm.logsf(phi_t, loc=mean_phi, scale=max(std, MIN_STD))
+    mean_p = masked_mean(p_refs, out)
+    log_p = np.log(np.maximum(p_t, clip))
+    log_mean_p = np.log(np.maximum(mean_p, clip))
+    log_rmia_prior = np.log(0.5 * mean_p + 0.5)  # RMIA's Pr(x) at a = 0
+    return np.column_stack([phi_t, mean_phi, lira, log_p, log_mean_p, log_rmia_prior])
+
+
+def pseudo_target_references(k: int, count: int) -> np.ndarray:
+    """References that may serve when model k plays the target: all but k and its pair partner.
+
+    Reference models come in complementary pairs (2j, 2j + 1). Model k's
+    partner trained on exactly the records k did not, so keeping it would
+    give k's non-members one OUT reference fewer than its members, and the
+    regression would learn that count instead of the signals. Without it,
+    every other pair contributes exactly one OUT reference to every record.
+    """
+    partner = k ^ 1
+    return np.array([j for j in range(count) if j != k and j != partner], dtype=int)
+
+
+@register
+class CombinedOffline(Attack):
+    spec = AttackSpec(
+        name="combined-offline",
+        title="Learned combination of signals (offline)",
+        family="reference",
+        summary="Weighs the loss, reference-calibrated and likelihood-ratio signals of each record "
+        "with weights learned on the attacker's own reference models, whose members she knows.",
+        signal="loss, LiRA and BASE/RMIA statistics of the true label, weighted by a logistic "
+        "regression trained on reference models",
+        requires=frozenset({Signal.TRUE_CLASS_SCORE}),
+        reference_mode="offline",
+        cost="medium",
+        needs_population=True,
+        citation="Combination of Carlini et al. (IEEE S&P 2022), Zarifzadeh et al. (ICML 2024) "
+        "and Lassila et al. (NeurIPS 2025) statistics by a leave-one-reference-out "
+        "logistic regression (compliance-mia)",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        assert ctx.references is not None and ctx.population_y_index is not None
+        refs = ctx.references("offline")
+        if refs.count < 3:
+            raise ValueError("combined-offline needs at least three reference models")
+        y_pop = ctx.population_y_index
+        p_pop = reference_matrix(refs, y_pop, true_probability, on="population")  # (K, m)
+        p_aud = reference_matrix(refs, ctx.y_index, true_probability)  # (K, n), all OUT
+        p_target = true_probability(ctx.target, ctx.y_index)
+        clip = resolution_clip([p_pop, p_aud, p_target])
+
+        def phi(outputs, y_index):
+            return logit_confidence(outputs, y_index, clip=clip)
+
+        phi_pop = reference_matrix(refs, y_pop, phi, on="population")
+        phi_aud = reference_matrix(refs, ctx.y_index, phi)
+        population_in = np.asarray(refs.population_in, dtype=bool)
+
+        # pooled within-record σ of φ over OUT references, from the population records
+        out_all = ~population_in
+        enough = out_all.sum(axis=0) >= 2
+        var = masked_var(phi_pop, out_all)
+        std = float(np.sqrt(np.mean(var[enough]))) if enough.any() else MIN_STD
+
+        rows, labels = [], []
+        for k in range(refs.count):
+            others = pseudo_target_references(k, refs.count)
+            if not len(others):
+                continue
+            out = ~population_in[others]
+            usable = out.any(axis=0)  # a record with no OUT reference left gives no row
+            features = signal_features(
+                phi_pop[k, usable],
+                p_pop[k, usable],
+                phi_pop[others][:, usable],
+                p_pop[others][:, usable],
+                out[:, usable],
+                clip=clip,
+                std=std,
+            )
+            rows.append(features)
+            labels.append(population_in[k, usable])
+        if not rows:
+            raise ValueError("combined-offline needs at least three reference models")
+        X_train, y_train = np.vstack(rows), np.concatenate(labels)
+        if y_train.all() or not y_train.any():
+            raise ValueError("the reference models' population records are all IN or all OUT")
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))
+        model.fit(X_train, y_train)
+
+        audit_features = signal_features(
+            phi(ctx.target, ctx.y_index),
+            p_target,
+            phi_aud,
+            p_aud,
+            np.ones_like(p_aud, dtype=bool),
+            clip=clip,
+            std=std,
+        )
+        scores = model.decision_function(audit_features)
+        weights = model[-1].coef_[0] / model[0].scale_
+        return AttackResult(
+            scores=scores,
+            parameters={
+                "attack_training_records": f"{len(y_train)} rows: population records of each "
+                "reference model, labelled by whether that model trained on them "
+                "(leave one reference out)",
+                "scored_records": "audit records",
+                "features": list(FEATURES),
+                "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
+                "regularisation_C": C_REG,
+                "probability_clip": clip,
+            },
+            reference_mode="offline",
+            reference_models=refs.count,
+        )

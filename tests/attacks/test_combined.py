@@ -1,0 +1,110 @@
+"""Combined attack: trained on reference models only, blind to the audit records' membership."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from attack_helpers import Split, make_context, tpr_at_fpr
+from scipy.stats import norm
+
+from compliance_mia.attacks.combined import (
+    FEATURES,
+    CombinedOffline,
+    pseudo_target_references,
+    signal_features,
+)
+from compliance_mia.attacks.threshold import LossThreshold
+from compliance_mia.data import RecordSet
+
+
+def test_features_match_a_record_by_record_computation():
+    gen = np.random.default_rng(2)
+    K, n, clip, std = 3, 6, 1e-4, 0.8
+    phi_t, p_t = gen.normal(size=n), gen.uniform(0, 1, n)
+    phi_refs, p_refs = gen.normal(size=(K, n)), gen.uniform(0, 1, (K, n))
+    out = gen.uniform(size=(K, n)) < 0.6
+    out[0] = True
+    got = signal_features(phi_t, p_t, phi_refs, p_refs, out, clip=clip, std=std)
+    assert got.shape == (n, len(FEATURES))
+    for i in range(n):
+        ks = [k for k in range(K) if out[k, i]]
+        mean_phi = sum(phi_refs[k, i] for k in ks) / len(ks)
+        mean_p = sum(p_refs[k, i] for k in ks) / len(ks)
+        expected = [
+            phi_t[i],
+            mean_phi,
+            -math.log(norm.sf((phi_t[i] - mean_phi) / std)),
+            math.log(max(p_t[i], clip)),
+            math.log(max(mean_p, clip)),
+            math.log(0.5 * mean_p + 0.5),
+        ]
+        np.testing.assert_allclose(got[i], expected, rtol=1e-10)
+
+
+def test_pseudo_target_never_uses_its_pair_partner():
+    assert list(pseudo_target_references(0, 4)) == [2, 3]
+    assert list(pseudo_target_references(3, 4)) == [0, 1]
+    assert list(pseudo_target_references(4, 5)) == [0, 1, 2, 3]  # the unpaired last model
+
+
+def test_out_reference_count_does_not_reveal_the_pseudo_label(overfit_model, split):
+    """Members and non-members of a pseudo-target have the same number of OUT references,
+    otherwise the regression could learn the count instead of the signals.
+    """
+    refs = make_context(overfit_model, split).references("offline")
+    population_in = np.asarray(refs.population_in)
+    for k in range(refs.count):
+        others = pseudo_target_references(k, refs.count)
+        counts = (~population_in[others]).sum(axis=0)
+        labels = population_in[k]
+        assert set(counts[labels]) == set(counts[~labels]) == {len(others) // 2}
+
+
+def test_scores_do_not_depend_on_which_audit_records_are_members(overfit_model, split):
+    """The same audit records (same order) with another membership labelling: same scores.
+
+    Here only the first half of the members are called members and every other audit
+    record a non-member; the attack must not notice (it never reads membership).
+    """
+    audit = split.audit
+    half = len(split.members) // 2
+    relabelled = Split(
+        members=_subset(audit, np.arange(half), "members"),
+        non_members=_subset(audit, np.arange(half, len(audit)), "non-members"),
+        population=split.population,
+        other=split.other,
+    )
+    np.testing.assert_array_equal(relabelled.audit.ids, audit.ids)
+    assert not np.array_equal(relabelled.is_member, split.is_member)
+    first = CombinedOffline().run(make_context(overfit_model, split)).scores
+    second = CombinedOffline().run(make_context(overfit_model, relabelled)).scores
+    np.testing.assert_array_equal(first, second)
+
+
+def _subset(records: RecordSet, index: np.ndarray, role: str) -> RecordSet:
+    return RecordSet(
+        role=role,
+        ids=records.ids[index],
+        X=records.X.iloc[index].reset_index(drop=True),
+        y=records.y[index],
+        slices=records.slices.iloc[index].reset_index(drop=True),
+    )
+
+
+def test_trained_on_reference_models_and_beats_the_loss_threshold(overfit_model, split):
+    ctx = make_context(overfit_model, split)
+    result = CombinedOffline().run(ctx)
+    assert "population records of each reference model" in result.parameters[
+        "attack_training_records"
+    ]
+    assert set(result.parameters["weights"]) == set(FEATURES)
+    loss = tpr_at_fpr(LossThreshold().run(ctx).scores, split.is_member, 0.01)
+    combined = tpr_at_fpr(result.scores, split.is_member, 0.01)
+    assert combined > loss + 0.05, (combined, loss)
+
+
+def test_needs_three_reference_models(overfit_model, split):
+    with pytest.raises(ValueError, match="three reference models"):
+        CombinedOffline().run(make_context(overfit_model, split, count=2))
