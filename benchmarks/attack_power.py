@@ -144,7 +144,17 @@ def measure(scores: np.ndarray, is_member: np.ndarray) -> dict[str, float]:
 
 
 # ============================================================ compliance-mia
-def run_ours(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, count: int, seed: int):
+def run_ours(
+    model,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    split: Split,
+    *,
+    count: int,
+    seed: int,
+    attacks: list[str] | None = None,
+):
+    """Every registered attack (or only ``attacks``) with ``count`` reference models per mode."""
     classes = np.asarray(model.classes_)
     ids = np.array([f"r{i}" for i in range(len(X))])
 
@@ -204,6 +214,8 @@ def run_ours(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, count: int,
     is_member = np.r_[np.ones(len(split.members), bool), np.zeros(len(split.non_members), bool)]
     rows = []
     for name, cls in sorted(registry().items()):
+        if attacks is not None and name not in attacks:
+            continue
         mode = cls.spec.reference_mode
         if mode:
             references(mode)  # train first, so the attack's own time excludes training
@@ -353,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--references", type=int, default=4, help="reference / shadow models")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-art", action="store_true", help="skip the ART baselines")
+    parser.add_argument(
+        "--compare-references",
+        type=int,
+        default=0,
+        help="also run the reference-model attacks with this many reference models (e.g. 8), "
+        "to compare attacks at 4 with RMIA at more",
+    )
     parser.add_argument("--write", type=Path, help="write the tables into this Markdown file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -373,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
                 (model.predict(X.iloc[split.non_members]) == y[split.non_members]).mean()
             )
             rows = run_ours(model, X, y, split, count=args.references, seed=args.seed)
+            if args.compare_references:
+                rows += run_ours(
+                    model,
+                    X,
+                    y,
+                    split,
+                    count=args.compare_references,
+                    seed=args.seed,
+                    attacks=[
+                        n for n, c in sorted(registry().items()) if c.spec.needs_reference_models
+                    ],
+                )
             if not args.no_art:
                 rows += run_art(model, X, y, split, count=args.references, seed=args.seed)
             n_eval_members = int(split.eval_mask[: len(split.members)].sum())

@@ -16,7 +16,7 @@ lira                      lira-offline, lira-online                      offline
 rmia                      rmia-offline, rmia-online                      offline, online
 qmia                      qmia (quantile regression on the population)   –
 bayes                     base-offline                                   offline
-combined                  combined-offline                               offline
+combined                  combined-offline, combined-online              offline, online
 ========================  =============================================  ==================
 """
 

@@ -205,3 +205,163 @@ class CombinedOffline(Attack):
             reference_mode="offline",
             reference_models=refs.count,
         )
+
+
+ONLINE_FEATURES = (
+    "phi",
+    "mean_phi_in",
+    "mean_phi_out",
+    "lira_online",
+    "log_p",
+    "log_mean_p_in",
+    "log_mean_p_out",
+    "log_mean_p_all",
+)
+
+
+def online_features(
+    phi_t: np.ndarray,
+    p_t: np.ndarray,
+    phi_refs: np.ndarray,
+    p_refs: np.ndarray,
+    is_in: np.ndarray,
+    *,
+    clip: float,
+    std_in: float,
+    std_out: float,
+) -> np.ndarray:
+    """Feature matrix (n, len(ONLINE_FEATURES)) against IN and OUT references.
+
+    ``is_in`` (K, n) marks the references that trained on each record (every
+    record needs at least one IN and one OUT reference); ``std_in`` and
+    ``std_out`` are pooled σ of φ (the same numbers for training rows and
+    audit records). ``log_mean_p_all`` is RMIA online's log Pr(x); with
+    ``log_p`` it forms BASE / RMIA online's log ratio.
+    """
+    mean_in, mean_out = masked_mean(phi_refs, is_in), masked_mean(phi_refs, ~is_in)
+    lira = norm.logpdf(phi_t, mean_in, max(std_in, MIN_STD)) - norm.logpdf(
+        phi_t, mean_out, max(std_out, MIN_STD)
+    )
+
+    def log_mean(mask):
+        return np.log(np.maximum(masked_mean(p_refs, mask), clip))
+
+    return np.column_stack(
+        [
+            phi_t,
+            mean_in,
+            mean_out,
+            lira,
+            np.log(np.maximum(p_t, clip)),
+            log_mean(is_in),
+            log_mean(~is_in),
+            np.log(np.maximum(p_refs.mean(axis=0), clip)),
+        ]
+    )
+
+
+def _pooled_std(values: np.ndarray, mask: np.ndarray) -> float:
+    enough = mask.sum(axis=0) >= 2
+    if not enough.any():
+        return MIN_STD
+    return float(np.sqrt(np.mean(masked_var(values, mask)[enough])))
+
+
+@register
+class CombinedOnline(Attack):
+    spec = AttackSpec(
+        name="combined-online",
+        title="Learned combination of signals (online)",
+        family="reference",
+        summary="Weighs LiRA's and RMIA's online statistics of each record with weights learned on "
+        "the attacker's own reference models, some of which trained on the record.",
+        signal="LiRA online and BASE/RMIA online statistics of the true label, weighted by a "
+        "logistic regression trained on reference models",
+        requires=frozenset({Signal.TRUE_CLASS_SCORE}),
+        reference_mode="online",
+        cost="high",
+        needs_population=True,
+        citation="Combination of Carlini et al. (IEEE S&P 2022), Zarifzadeh et al. (ICML 2024) "
+        "and Lassila et al. (NeurIPS 2025) statistics by a leave-one-reference-out "
+        "logistic regression (compliance-mia)",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        assert ctx.references is not None and ctx.population_y_index is not None
+        refs = ctx.references("online")
+        if refs.count < 4:
+            raise ValueError("combined-online needs at least four reference models")
+        y_pop = ctx.population_y_index
+        p_pop = reference_matrix(refs, y_pop, true_probability, on="population")
+        p_aud = reference_matrix(refs, ctx.y_index, true_probability)
+        p_target = true_probability(ctx.target, ctx.y_index)
+        clip = resolution_clip([p_pop, p_aud, p_target])
+
+        def phi(outputs, y_index):
+            return logit_confidence(outputs, y_index, clip=clip)
+
+        phi_pop = reference_matrix(refs, y_pop, phi, on="population")
+        phi_aud = reference_matrix(refs, ctx.y_index, phi)
+        population_in = np.asarray(refs.population_in, dtype=bool)
+        audit_in = np.asarray(refs.audit_in, dtype=bool)
+        std_in = _pooled_std(phi_pop, population_in)
+        std_out = _pooled_std(phi_pop, ~population_in)
+
+        rows, labels = [], []
+        for k in range(refs.count):
+            others = pseudo_target_references(k, refs.count)
+            is_in = population_in[others]
+            usable = is_in.any(axis=0) & (~is_in).any(axis=0)
+            if not usable.any():
+                continue
+            rows.append(
+                online_features(
+                    phi_pop[k, usable],
+                    p_pop[k, usable],
+                    phi_pop[others][:, usable],
+                    p_pop[others][:, usable],
+                    is_in[:, usable],
+                    clip=clip,
+                    std_in=std_in,
+                    std_out=std_out,
+                )
+            )
+            labels.append(population_in[k, usable])
+        if not rows:
+            raise ValueError("no population record has both IN and OUT references to learn from")
+        X_train, y_train = np.vstack(rows), np.concatenate(labels)
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))
+        model.fit(X_train, y_train)
+
+        usable = audit_in.any(axis=0) & (~audit_in).any(axis=0)
+        features = online_features(
+            phi(ctx.target, ctx.y_index),
+            p_target,
+            phi_aud,
+            p_aud,
+            audit_in,
+            clip=clip,
+            std_in=std_in,
+            std_out=std_out,
+        )
+        features = np.where(usable[:, None], features, np.nan_to_num(features))
+        scores = model.decision_function(features)
+        weights = model[-1].coef_[0] / model[0].scale_
+        return AttackResult(
+            scores=scores,
+            parameters={
+                "attack_training_records": f"{len(y_train)} rows: population records of each "
+                "reference model, labelled by whether that model trained on them (leave one "
+                "reference out; audit records never train the regression)",
+                "scored_records": "audit records",
+                "features": list(ONLINE_FEATURES),
+                "weights": {
+                    n: round(float(w), 4) for n, w in zip(ONLINE_FEATURES, weights, strict=True)
+                },
+                "regularisation_C": C_REG,
+                "probability_clip": clip,
+                "records_without_in_and_out_references": int((~usable).sum()),
+            },
+            reference_mode="online",
+            reference_models=refs.count,
+        )

@@ -11,7 +11,10 @@ from scipy.stats import norm
 
 from compliance_mia.attacks.combined import (
     FEATURES,
+    ONLINE_FEATURES,
     CombinedOffline,
+    CombinedOnline,
+    online_features,
     pseudo_target_references,
     signal_features,
 )
@@ -108,3 +111,44 @@ def test_trained_on_reference_models_and_beats_the_loss_threshold(overfit_model,
 def test_needs_three_reference_models(overfit_model, split):
     with pytest.raises(ValueError, match="three reference models"):
         CombinedOffline().run(make_context(overfit_model, split, count=2))
+
+
+def test_online_features_match_a_record_by_record_computation():
+    gen = np.random.default_rng(4)
+    K, n, clip = 4, 5, 1e-4
+    phi_t, p_t = gen.normal(size=n), gen.uniform(0, 1, n)
+    phi_refs, p_refs = gen.normal(size=(K, n)), gen.uniform(0, 1, (K, n))
+    is_in = np.array([[True, False, True, False, True]] * 2 + [[False, True, False, True, False]] * 2)
+    got = online_features(phi_t, p_t, phi_refs, p_refs, is_in, clip=clip, std_in=0.5, std_out=0.7)
+    assert got.shape == (n, len(ONLINE_FEATURES))
+    for i in range(n):
+        ins = [k for k in range(K) if is_in[k, i]]
+        outs = [k for k in range(K) if not is_in[k, i]]
+        m_in = np.mean(phi_refs[ins, i])
+        m_out = np.mean(phi_refs[outs, i])
+        expected = [
+            phi_t[i],
+            m_in,
+            m_out,
+            norm.logpdf(phi_t[i], m_in, 0.5) - norm.logpdf(phi_t[i], m_out, 0.7),
+            math.log(p_t[i]),
+            math.log(np.mean(p_refs[ins, i])),
+            math.log(np.mean(p_refs[outs, i])),
+            math.log(np.mean(p_refs[:, i])),
+        ]
+        np.testing.assert_allclose(got[i], expected, rtol=1e-10)
+
+
+def test_online_scores_do_not_depend_on_which_audit_records_are_members(overfit_model, split):
+    audit = split.audit
+    half = len(split.members) // 2
+    relabelled = Split(
+        members=_subset(audit, np.arange(half), "members"),
+        non_members=_subset(audit, np.arange(half, len(audit)), "non-members"),
+        population=split.population,
+        other=split.other,
+    )
+    first = CombinedOnline().run(make_context(overfit_model, split))
+    second = CombinedOnline().run(make_context(overfit_model, relabelled))
+    np.testing.assert_array_equal(first.scores, second.scores)
+    assert "audit records never train" in first.parameters["attack_training_records"]
