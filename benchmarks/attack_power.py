@@ -341,7 +341,8 @@ def format_table(rows: list[dict]) -> str:
 
 def summary(rows: list[dict]) -> str:
     """Who is strongest at 1% FPR: any compliance-mia attack, and one without online references."""
-    art = max((r for r in rows if r["tool"] == "ART"), key=lambda r: r["tpr@0.01"])
+    art_rows = [r for r in rows if r["tool"] == "ART"]
+    art = max(art_rows, key=lambda r: r["tpr@0.01"]) if art_rows else None
     ours = [r for r in rows if r["tool"] == "compliance-mia"]
     lines = []
     for label, pool in (
@@ -349,10 +350,16 @@ def summary(rows: list[dict]) -> str:
         ("offline (no online reference models)", [r for r in ours if "online" not in r["refs"]]),
     ):
         best = max(pool, key=lambda r: r["tpr@0.01"])
+        line = (
+            f"Strongest at 1% FPR, {label}: compliance-mia {best['attack']} "
+            f"({best['refs']} reference models) {_pct(best['tpr@0.01'])} (AUC {best['auc']:.3f})"
+        )
+        if art is None:
+            lines.append(line + " (ART not run).")
+            continue
         verdict = "beats" if best["tpr@0.01"] > art["tpr@0.01"] else "does NOT beat"
         lines.append(
-            f"Strongest at 1% FPR, {label}: compliance-mia {best['attack']} "
-            f"{_pct(best['tpr@0.01'])} (AUC {best['auc']:.3f}) {verdict} ART {art['attack']} "
+            f"{line} {verdict} ART {art['attack']} "
             f"{_pct(art['tpr@0.01'])} (AUC {art['auc']:.3f})."
         )
     return "\n\n".join(lines)
