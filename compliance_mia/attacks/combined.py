@@ -28,15 +28,20 @@ at the outputs' resolution, see :func:`~._signals.resolution_clip`):
 1. φ of the (pseudo-)target (what the loss attack thresholds);
 2. mean φ over the OUT references (the record's difficulty; with 1. the
    regression can form the calibrated loss);
-3. (φ − mean) / pooled σ of the OUT references (LiRA offline's statistic);
+3. LiRA offline's −log p-value of φ against the OUT references (one pooled σ);
 4. log p of the (pseudo-)target and 5. log of the OUT references' mean p
    (with 4. the regression forms BASE's log p − c·log p̄ for any c);
-6. the OUT references' standard deviation of φ (how much the record's
-   treatment varies between models).
+6. log(½·mean p + ½), RMIA's Pr(x) at a = 0;
+7. φ minus its non-member median given the record, predicted by QMIA's
+   regression (a gradient-boosted quantile regressor from the record's
+   features and label to φ). For the deployed model it is fitted on the
+   population records and scores the audit records (ids checked disjoint);
+   for pseudo-target k it is fitted on k's non-members among the population
+   and cross-fitted over two folds, so no row is scored by a regressor that
+   was fitted on it.
 
-QMIA's quantile score is not a feature: computing it for each pseudo-target
-would need a quantile regressor per reference model fitted on records
-disjoint from those it scores, which this attack does not do.
+The online variant (:class:`CombinedOnline`) uses LiRA online's and RMIA
+online's statistics instead and no regression feature.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ from compliance_mia.attacks._signals import (
     true_probability,
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
+from compliance_mia.attacks.qmia import check_disjoint, encode_features, fit_quantile
 from compliance_mia.exposure import Signal
+from compliance_mia.seeding import int_seed, rng
 
 FEATURES = (
     "phi",
@@ -66,7 +73,10 @@ FEATURES = (
     "log_p",
     "log_mean_p_out",
     "log_rmia_prior",
+    "phi_above_nonmember_median",
 )
+#: boosting iterations of the non-member median regressors (QMIA's idea, one quantile)
+MEDIAN_ITER = 100
 #: inverse regularisation strength of the logistic regression (on standardised features)
 C_REG = 1.0
 
@@ -95,6 +105,25 @@ def signal_features(
     log_mean_p = np.log(np.maximum(mean_p, clip))
     log_rmia_prior = np.log(0.5 * mean_p + 0.5)  # RMIA's Pr(x) at a = 0
     return np.column_stack([phi_t, mean_phi, lira, log_p, log_mean_p, log_rmia_prior])
+
+
+def cross_fitted_median(
+    features: np.ndarray, phi: np.ndarray, non_member: np.ndarray, folds: np.ndarray, seed: int
+) -> np.ndarray:
+    """Predicted non-member median of ``phi`` for every row, never from a regressor fitted on it.
+
+    Two folds: the regressor fitted on one fold's non-member rows predicts
+    the other fold's rows (QMIA's regression, cross-fitted so that a
+    pseudo-target's own non-members are scored by a regressor that did not
+    see them).
+    """
+    median = np.zeros(len(phi))
+    for fold in (False, True):
+        fit_rows = (folds == fold) & non_member
+        scored = folds != fold
+        model = fit_quantile(features[fit_rows], phi[fit_rows], 0.5, seed, max_iter=MEDIAN_ITER)
+        median[scored] = model.predict(features[scored])
+    return median
 
 
 def pseudo_target_references(k: int, count: int) -> np.ndarray:
@@ -153,6 +182,16 @@ class CombinedOffline(Attack):
         var = masked_var(phi_pop, out_all)
         std = float(np.sqrt(np.mean(var[enough]))) if enough.any() else MIN_STD
 
+        # QMIA's non-member median of φ given the record (features and label), learned
+        # from population records; the target's regressor never scores a record it was
+        # fitted on (ids checked), the pseudo-targets' regressors are cross-fitted
+        check_disjoint(ctx.population_ids, ctx.audit_ids)
+        pop_features, audit_X = encode_features(
+            ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes
+        )
+        seed = int_seed(ctx.seed, "combined-offline")
+        folds = rng(ctx.seed, "combined-offline", "folds").integers(0, 2, len(y_pop)).astype(bool)
+
         rows, labels = [], []
         for k in range(refs.count):
             others = pseudo_target_references(k, refs.count)
@@ -169,7 +208,10 @@ class CombinedOffline(Attack):
                 clip=clip,
                 std=std,
             )
-            rows.append(features)
+            median = cross_fitted_median(
+                pop_features, phi_pop[k], ~population_in[k], folds, int_seed(seed, "median", k)
+            )
+            rows.append(np.column_stack([features, phi_pop[k, usable] - median[usable]]))
             labels.append(population_in[k, usable])
         if not rows:
             raise ValueError("combined-offline needs at least three reference models")
@@ -179,8 +221,13 @@ class CombinedOffline(Attack):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))
         model.fit(X_train, y_train)
 
+        phi_target = phi(ctx.target, ctx.y_index)
+        assert ctx.population_target is not None
+        target_median = fit_quantile(
+            pop_features, phi(ctx.population_target, y_pop), 0.5, seed, max_iter=MEDIAN_ITER
+        ).predict(audit_X)
         audit_features = signal_features(
-            phi(ctx.target, ctx.y_index),
+            phi_target,
             p_target,
             phi_aud,
             p_aud,
@@ -188,6 +235,7 @@ class CombinedOffline(Attack):
             clip=clip,
             std=std,
         )
+        audit_features = np.column_stack([audit_features, phi_target - target_median])
         scores = model.decision_function(audit_features)
         weights = model[-1].coef_[0] / model[0].scale_
         return AttackResult(
@@ -201,6 +249,10 @@ class CombinedOffline(Attack):
                 "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
                 "regularisation_C": C_REG,
                 "probability_clip": clip,
+                "nonmember_median": "HistGradientBoostingRegressor (quantile 0.5) fitted on "
+                "population records: the deployed model's outputs for the audit records "
+                "(population and audit ids checked disjoint), each reference model's for its "
+                "pseudo-members, cross-fitted over two folds",
             },
             reference_mode="offline",
             reference_models=refs.count,

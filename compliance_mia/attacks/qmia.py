@@ -97,12 +97,13 @@ def encode_features(
 
 
 def fit_quantile(
-    features: np.ndarray, target: np.ndarray, quantile: float, seed: int
+    features: np.ndarray, target: np.ndarray, quantile: float, seed: int, *, max_iter: int = MAX_ITER
 ) -> HistGradientBoostingRegressor:
+    """A gradient-boosted regressor of the ``quantile`` of ``target`` given ``features``."""
     model = HistGradientBoostingRegressor(
         loss="quantile",
         quantile=quantile,
-        max_iter=MAX_ITER,
+        max_iter=max_iter,
         max_leaf_nodes=MAX_LEAF_NODES,
         learning_rate=0.1,
         early_stopping=False,

@@ -14,6 +14,7 @@ from compliance_mia.attacks.combined import (
     ONLINE_FEATURES,
     CombinedOffline,
     CombinedOnline,
+    cross_fitted_median,
     online_features,
     pseudo_target_references,
     signal_features,
@@ -30,7 +31,7 @@ def test_features_match_a_record_by_record_computation():
     out = gen.uniform(size=(K, n)) < 0.6
     out[0] = True
     got = signal_features(phi_t, p_t, phi_refs, p_refs, out, clip=clip, std=std)
-    assert got.shape == (n, len(FEATURES))
+    assert got.shape == (n, len(FEATURES) - 1)  # the last feature needs a regressor
     for i in range(n):
         ks = [k for k in range(K) if out[k, i]]
         mean_phi = sum(phi_refs[k, i] for k in ks) / len(ks)
@@ -152,3 +153,32 @@ def test_online_scores_do_not_depend_on_which_audit_records_are_members(overfit_
     second = CombinedOnline().run(make_context(overfit_model, relabelled))
     np.testing.assert_array_equal(first.scores, second.scores)
     assert "audit records never train" in first.parameters["attack_training_records"]
+
+
+def test_cross_fitted_median_never_predicts_a_row_it_was_fitted_on():
+    """Changing one row's target value cannot change that row's own prediction."""
+    gen = np.random.default_rng(6)
+    features = gen.normal(size=(400, 3))
+    phi = features[:, 0] + gen.normal(size=400)
+    non_member = gen.uniform(size=400) < 0.5
+    folds = gen.integers(0, 2, 400).astype(bool)
+    base = cross_fitted_median(features, phi, non_member, folds, seed=1)
+    row = int(np.flatnonzero(non_member)[0])
+    moved = phi.copy()
+    moved[row] += 100.0
+    again = cross_fitted_median(features, moved, non_member, folds, seed=1)
+    assert again[row] == base[row]
+    assert not np.array_equal(again, base)  # it did change the other fold's predictions
+
+
+def test_combined_offline_refuses_overlapping_population_and_audit(overfit_model, split):
+    from compliance_mia.attacks.qmia import OverlapError
+
+    leaky = Split(
+        members=split.members,
+        non_members=split.non_members,
+        population=RecordSet.concat([split.population, split.members], role="population"),
+        other=split.other,
+    )
+    with pytest.raises(OverlapError):
+        CombinedOffline().run(make_context(overfit_model, leaky))
