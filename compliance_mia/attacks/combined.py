@@ -139,6 +139,32 @@ def pseudo_target_references(k: int, count: int) -> np.ndarray:
     return np.array([j for j in range(count) if j != k and j != partner], dtype=int)
 
 
+def _too_few(ctx: AttackContext, refs, mode: str) -> AttackResult:
+    """With too few reference models to hold one out, fall back to BASE's score.
+
+    Offline: log p − c·log mean p with the BASE authors' c = 0.7; online:
+    c = 1 (RMIA online's log ratio). The parameters say so.
+    """
+    from compliance_mia.attacks.bayes import DEFAULT_C, base_scores
+
+    p_target = true_probability(ctx.target, ctx.y_index)
+    p_refs = reference_matrix(refs, ctx.y_index, true_probability)
+    floor = resolution_clip([p_target, p_refs])
+    c = DEFAULT_C if mode == "offline" else 1.0
+    needed = 3 if mode == "offline" else 4
+    return AttackResult(
+        scores=base_scores(p_target, p_refs, c, floor=floor),
+        parameters={
+            "attack_training_records": "none (too few reference models to learn weights: "
+            f"{refs.count} < {needed}; BASE's score used instead)",
+            "scored_records": "audit records",
+            "fallback": f"log p − {c}·log mean_k p_k (BASE)",
+        },
+        reference_mode=mode,
+        reference_models=refs.count,
+    )
+
+
 @register
 class CombinedOffline(Attack):
     spec = AttackSpec(
@@ -162,7 +188,7 @@ class CombinedOffline(Attack):
         assert ctx.references is not None and ctx.population_y_index is not None
         refs = ctx.references("offline")
         if refs.count < 3:
-            raise ValueError("combined-offline needs at least three reference models")
+            return _too_few(ctx, refs, "offline")
         y_pop = ctx.population_y_index
         p_pop = reference_matrix(refs, y_pop, true_probability, on="population")  # (K, m)
         p_aud = reference_matrix(refs, ctx.y_index, true_probability)  # (K, n), all OUT
@@ -342,7 +368,7 @@ class CombinedOnline(Attack):
         assert ctx.references is not None and ctx.population_y_index is not None
         refs = ctx.references("online")
         if refs.count < 4:
-            raise ValueError("combined-online needs at least four reference models")
+            return _too_few(ctx, refs, "online")
         y_pop = ctx.population_y_index
         p_pop = reference_matrix(refs, y_pop, true_probability, on="population")
         p_aud = reference_matrix(refs, ctx.y_index, true_probability)

@@ -124,7 +124,7 @@ class QuantileRegression(Attack):
     spec = AttackSpec(
         name="qmia",
         title="Quantile-regression MIA",
-        family="reference-free",
+        family="threshold",  # a per-record threshold on one exposed score, learned on the population
         summary="Learns from records the model never saw how confident the model typically is on "
         "a record like each one, and flags records on which it is far more confident than that.",
         signal="logit-scaled confidence of the true label against its predicted non-member "

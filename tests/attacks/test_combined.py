@@ -9,6 +9,7 @@ import pytest
 from attack_helpers import Split, make_context, tpr_at_fpr
 from scipy.stats import norm
 
+from compliance_mia.attacks._signals import reference_matrix, resolution_clip, true_probability
 from compliance_mia.attacks.combined import (
     FEATURES,
     ONLINE_FEATURES,
@@ -109,9 +110,18 @@ def test_trained_on_reference_models_and_beats_the_loss_threshold(overfit_model,
     assert combined > loss + 0.05, (combined, loss)
 
 
-def test_needs_three_reference_models(overfit_model, split):
-    with pytest.raises(ValueError, match="three reference models"):
-        CombinedOffline().run(make_context(overfit_model, split, count=2))
+def test_too_few_reference_models_fall_back_to_base(overfit_model, split):
+    from compliance_mia.attacks.bayes import DEFAULT_C, base_scores
+
+    ctx = make_context(overfit_model, split, count=2)
+    for attack, c in ((CombinedOffline(), DEFAULT_C), (CombinedOnline(), 1.0)):
+        result = attack.run(ctx)
+        assert "too few reference models" in result.parameters["attack_training_records"]
+        refs = ctx.references(attack.spec.reference_mode)
+        p_target = true_probability(ctx.target, ctx.y_index)
+        p_refs = reference_matrix(refs, ctx.y_index, true_probability)
+        floor = resolution_clip([p_target, p_refs])
+        np.testing.assert_array_equal(result.scores, base_scores(p_target, p_refs, c, floor=floor))
 
 
 def test_online_features_match_a_record_by_record_computation():
