@@ -14,13 +14,19 @@ calibrated                calibrated-loss                                offline
 shadow                    shadow                                         offline
 lira                      lira-offline, lira-online                      offline, online
 rmia                      rmia-offline, rmia-online                      offline, online
+qmia                      qmia (quantile regression on the population)   –
+bayes                     base-offline                                   offline
+combined                  combined-offline, combined-online              offline, online
 ========================  =============================================  ==================
 """
 
 from compliance_mia.attacks import (  # noqa: F401 - registration
+    bayes,
     calibrated,
+    combined,
     label_only,
     lira,
+    qmia,
     rmia,
     shadow,
     threshold,

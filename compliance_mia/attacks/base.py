@@ -96,6 +96,9 @@ class AttackContext:
     settings: AttacksSpec
     queries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: ids of the population records (None when unknown): attacks that fit a model on the
+    #: population check with them that no scored (audit) record is among its training rows
+    population_ids: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -186,6 +189,7 @@ class AttackContext:
             query_target=query_target,
             references=exposed_references,
             settings=settings,
+            population_ids=population.ids if population is not None else None,
         )
 
     @property
