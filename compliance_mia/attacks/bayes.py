@@ -41,13 +41,16 @@ zeros, and a zero from one reference model must not send the score to ±∞.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from compliance_mia.attacks._signals import reference_matrix, resolution_clip, true_probability
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
-from compliance_mia.reference import ExposedReferences
+
+if TYPE_CHECKING:
+    from compliance_mia.reference import ExposedReferences
 
 #: grid over which the offline threshold scale c is tuned
 C_GRID = tuple(round(0.1 * i, 1) for i in range(1, 11))
@@ -94,6 +97,8 @@ def tune_c(
             continue
         log_target = np.log(np.maximum(p_pop[pseudo], floor))
         for i, c in enumerate(C_GRID):
+            from sklearn.metrics import roc_auc_score
+
             aucs[i] += roc_auc_score(labels, log_target - c * log_norm)
     best = int(np.argmax(aucs))
     return float(C_GRID[best]), float(aucs[best] / 2), "tuned on reference models 0 and 1 (max AUC)"

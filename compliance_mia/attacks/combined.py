@@ -47,10 +47,6 @@ online's statistics instead and no regression feature.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from compliance_mia.attacks._signals import (
     MIN_STD,
@@ -99,6 +95,8 @@ def signal_features(
     number, the same for training rows and audit records).
     """
     mean_phi = masked_mean(phi_refs, out)
+    from scipy.stats import norm
+
     lira = -norm.logsf(phi_t, loc=mean_phi, scale=max(std, MIN_STD))
     mean_p = masked_mean(p_refs, out)
     log_p = np.log(np.maximum(p_t, clip))
@@ -244,7 +242,7 @@ class CombinedOffline(Attack):
         X_train, y_train = np.vstack(rows), np.concatenate(labels)
         if y_train.all() or not y_train.any():
             raise ValueError("the reference models' population records are all IN or all OUT")
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))
+        model = _weighing_model()
         model.fit(X_train, y_train)
 
         phi_target = phi(ctx.target, ctx.y_index)
@@ -317,6 +315,8 @@ def online_features(
     ``log_p`` it forms BASE / RMIA online's log ratio.
     """
     mean_in, mean_out = masked_mean(phi_refs, is_in), masked_mean(phi_refs, ~is_in)
+    from scipy.stats import norm
+
     lira = norm.logpdf(phi_t, mean_in, max(std_in, MIN_STD)) - norm.logpdf(
         phi_t, mean_out, max(std_out, MIN_STD)
     )
@@ -408,7 +408,7 @@ class CombinedOnline(Attack):
         if not rows:
             raise ValueError("no population record has both IN and OUT references to learn from")
         X_train, y_train = np.vstack(rows), np.concatenate(labels)
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))
+        model = _weighing_model()
         model.fit(X_train, y_train)
 
         usable = audit_in.any(axis=0) & (~audit_in).any(axis=0)
@@ -443,3 +443,12 @@ class CombinedOnline(Attack):
             reference_mode="online",
             reference_models=refs.count,
         )
+
+
+def _weighing_model():
+    """The logistic regression that weighs the signals (scikit-learn imported only when an attack runs)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C_REG, max_iter=1000))

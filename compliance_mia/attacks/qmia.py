@@ -28,14 +28,18 @@ are too tight on its own training rows).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
-from sklearn.ensemble import HistGradientBoostingRegressor
 
 from compliance_mia.attacks._signals import logit_confidence, resolution_clip, true_probability
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
 from compliance_mia.seeding import int_seed
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingRegressor
 
 #: the upper quantile level: the test at threshold 1 has false-positive rate ALPHA
 ALPHA = 0.05
@@ -73,6 +77,7 @@ def encode_features(
     """Numeric matrices for the regressor: numeric columns as they are, other columns as
     codes learned from the fitting records only (unseen values → NaN), plus the label one-hot.
     """
+    import pandas as pd
 
     def encode(frame: pd.DataFrame, labels: np.ndarray, categories: dict) -> np.ndarray:
         columns = []
@@ -100,6 +105,8 @@ def fit_quantile(
     features: np.ndarray, target: np.ndarray, quantile: float, seed: int, *, max_iter: int = MAX_ITER
 ) -> HistGradientBoostingRegressor:
     """A gradient-boosted regressor of the ``quantile`` of ``target`` given ``features``."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     model = HistGradientBoostingRegressor(
         loss="quantile",
         quantile=quantile,
