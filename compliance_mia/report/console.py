@@ -47,6 +47,16 @@ def summary_rows(assessment: Assessment) -> list[tuple[str, str]]:
         strongest = next((o for o in assessment.attacks if o.name == head.strongest_attack), None)
         title = strongest.title if strongest is not None else head.strongest_attack
         rows.append(("Strongest attack", f"{title} ({head.strongest_attack})"))
+        mode = strongest.reference_mode if strongest is not None else None
+        rows.append(
+            (
+                "Threat model",
+                {
+                    "online": "an attacker who can also train on halves of the audited records (online)",
+                    "offline": "an outside attacker with population data only (offline reference models)",
+                }.get(mode or "", "an outside attacker using only the model's answers (no reference models)"),
+            )
+        )
         rows.append(("AUC", f"{interval_score(head.auc)} — 0.5 is guessing, 1.0 certain identification"))
         point = point_at(head.tpr_at_fpr, head.reference_fpr)
         if point is not None:
