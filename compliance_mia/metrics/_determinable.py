@@ -60,8 +60,14 @@ class Determinability:
     window_tie_share: float = 0.0
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.3g}%"
+def fmt_rate(rate: float) -> str:
+    """A rate as a short percentage: 0.001 -> '0.1%', 0.25 -> '25%'."""
+    return f"{rate * 100:.3g}%"
+
+
+def non_members_needed(fpr: float, settings: StatisticsSettings) -> int:
+    """Non-members needed so that ``fpr`` × n reaches ``min_false_positives``."""
+    return int(np.ceil(settings.min_false_positives / fpr - 1e-9))
 
 
 def threshold_tie(roc: Roc, fpr: float) -> tuple[float, float]:
@@ -136,25 +142,25 @@ def tpr_determinable(roc: Roc, fpr: float, *, settings: StatisticsSettings) -> D
     share, tied = threshold_tie(roc, fpr)
     window = window_tie(roc, fpr, confidence=settings.confidence_level)
     if expected < settings.min_false_positives:
-        needed = int(np.ceil(settings.min_false_positives / fpr - 1e-9))
+        needed = non_members_needed(fpr, settings)
         reason = (
             f"not determinable: only {expected:.3g} false positives expected among {n0:,} "
-            f"non-members at a {_pct(fpr)} false-positive rate; at least "
+            f"non-members at a {fmt_rate(fpr)} false-positive rate; at least "
             f"{settings.min_false_positives} needed (about {needed:,} non-members)"
         )
         return Determinability(False, reason, expected, share, tied, window)
     if share > settings.max_tie_share:
         reason = (
-            f"not determinable: {_pct(tied)} of records share one score at the threshold, so "
-            f"{_pct(share)} of the records flagged at a {_pct(fpr)} false-positive rate would be "
-            f"picked at random among them (at most {_pct(settings.max_tie_share)} allowed)"
+            f"not determinable: {fmt_rate(tied)} of records share one score at the threshold, so "
+            f"{fmt_rate(share)} of the records flagged at a {fmt_rate(fpr)} false-positive rate would be "
+            f"picked at random among them (at most {fmt_rate(settings.max_tie_share)} allowed)"
         )
         return Determinability(False, reason, expected, share, tied, window)
     if window > settings.max_tie_share:
         reason = (
-            f"not determinable: {_pct(window)} of records share one score within the range where "
-            f"the {_pct(fpr)} false-positive threshold may lie, so the interval only spans the "
-            f"edges of that tie (at most {_pct(settings.max_tie_share)} of records allowed)"
+            f"not determinable: {fmt_rate(window)} of records share one score within the range where "
+            f"the {fmt_rate(fpr)} false-positive threshold may lie, so the interval only spans the "
+            f"edges of that tie (at most {fmt_rate(settings.max_tie_share)} of records allowed)"
         )
         return Determinability(False, reason, expected, share, tied, window)
     return Determinability(True, None, expected, share, tied, window)

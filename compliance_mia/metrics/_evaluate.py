@@ -7,8 +7,6 @@ and, where the sample cannot support a figure, the reason in plain words.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from compliance_mia.assessment import (
@@ -20,7 +18,11 @@ from compliance_mia.assessment import (
     TieReport,
     TprCounts,
 )
-from compliance_mia.metrics._determinable import Determinability, tpr_determinable
+from compliance_mia.metrics._determinable import (
+    Determinability,
+    non_members_needed,
+    tpr_determinable,
+)
 from compliance_mia.metrics._epsilon import epsilon_bound
 from compliance_mia.metrics._intervals import (
     BOOTSTRAP_MAX_RECORDS,
@@ -51,18 +53,6 @@ AUC_METHOD = "bootstrap-percentile (stratified)"
 DELONG_METHOD = "DeLong asymptotic normal"
 TPR_METHOD = "threshold-adjusted Clopper–Pearson"
 ADVANTAGE_METHOD = "dkw-massart"
-
-
-def fmt_rate(rate: float) -> str:
-    """A rate as a short percentage: 0.001 -> '0.1%', 0.25 -> '25%'."""
-    pct = rate * 100
-    text = f"{pct:.3g}"
-    return f"{text}%"
-
-
-def non_members_needed(fpr: float, settings: StatisticsSettings) -> int:
-    """Non-members needed so that ``fpr`` × n reaches ``min_false_positives``."""
-    return int(math.ceil(settings.min_false_positives / fpr - 1e-9))
 
 
 def ppv(tpr: float, fpr: float, prior: float) -> float | None:

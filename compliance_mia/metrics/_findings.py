@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compliance_mia.assessment import AttackOutcome, Finding, Headline, Interval, SliceResult
 from compliance_mia.figures import interval_pct, interval_score
-from compliance_mia.metrics._evaluate import fmt_rate, non_members_needed
+from compliance_mia.metrics._determinable import fmt_rate, non_members_needed
 from compliance_mia.metrics._intervals import min_detectable_tpr
 from compliance_mia.metrics._settings import StatisticsSettings
 from compliance_mia.metrics._slices import most_exposed_slice

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from compliance_mia.metrics._evaluate import non_members_needed
+from compliance_mia.metrics._determinable import non_members_needed
 from compliance_mia.metrics._intervals import min_detectable_tpr
 from compliance_mia.metrics._settings import StatisticsSettings
 
