@@ -24,7 +24,7 @@ from compliance_mia.assessment import (
     OperatingPoint,
 )
 from compliance_mia.figures import interval_score, operating_point, pct
-from compliance_mia.risk.facts import FACTS, LeakageProfile, _show, demonstrated, exposure_facts
+from compliance_mia.risk.facts import FACTS, LeakageProfile, _show, demonstrated, summary_facts
 from compliance_mia.risk.grading import finding_grade
 from compliance_mia.risk.matrix import RiskMatrix
 
@@ -191,17 +191,7 @@ def leakage_findings(
 
 def _configuration_findings(exposure: ExposureSummary, *, leaked: bool, matrix: RiskMatrix) -> list[Finding]:
     """The matrix's configuration findings that apply to this deployment, graded by its rules."""
-    raw = {
-        **exposure_facts(
-            outputs=exposure.outputs,
-            rounding=exposure.rounding,
-            top_k=exposure.top_k,
-            access=exposure.access,
-            query_limit=exposure.query_limit,
-            monitored=exposure.monitored,
-        ),
-        "any_leakage": leaked,
-    }
+    raw = {**summary_facts(exposure), "any_leakage": leaked}
     shown = {name: _show(FACTS[name], value) for name, value in raw.items()}
     shown["exposure_description"] = exposure.description
     shown["rounding_text"] = "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"

@@ -35,7 +35,7 @@ from compliance_mia.assessment import (
 )
 from compliance_mia.controls.catalogue import SITUATIONS, Catalogue
 from compliance_mia.controls.restrictions import _current_exposure, already_satisfied, restricted_exposure
-from compliance_mia.risk.facts import LeakageProfile, exposure_facts
+from compliance_mia.risk.facts import LeakageProfile, summary_facts
 
 if TYPE_CHECKING:
     pass
@@ -50,14 +50,7 @@ def _upper_half(levels: list[str], level: str) -> bool:
 
 def situations(*, rating: RiskRating, profile: LeakageProfile, exposure: ExposureSummary) -> dict[str, bool]:
     """Which named situations hold (the vocabulary of ``recommend_when`` / ``in_place_when``)."""
-    facts = exposure_facts(
-        outputs=exposure.outputs,
-        rounding=exposure.rounding,
-        top_k=exposure.top_k,
-        access=exposure.access,
-        query_limit=exposure.query_limit,
-        monitored=exposure.monitored,
-    )
+    facts = summary_facts(exposure)
     out = {
         "always": True,
         "any_leakage": profile.any,

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from compliance_mia.assessment import AttackOutcome, Headline, Interval, OperatingPoint
+from compliance_mia.assessment import AttackOutcome, ExposureSummary, Headline, Interval, OperatingPoint
 from compliance_mia.exposure import Exposure
 from compliance_mia.figures import interval_score, operating_point, pct, point_at
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
@@ -144,6 +144,18 @@ def exposure_facts(
         "fine_scores_exposed": fine_scores_exposed(outputs, rounding),
         "label_only_exposure": outputs == "label",
     }
+
+
+def summary_facts(exposure: ExposureSummary) -> dict[str, Any]:
+    """:func:`exposure_facts` of an Assessment's exposure summary (findings and control situations)."""
+    return exposure_facts(
+        outputs=exposure.outputs,
+        rounding=exposure.rounding,
+        top_k=exposure.top_k,
+        access=exposure.access,
+        query_limit=exposure.query_limit,
+        monitored=exposure.monitored,
+    )
 
 
 # ========================================================== leakage facts

@@ -343,7 +343,7 @@ def _label_only_key(spec: AttackSpec, exposure: Exposure) -> tuple | None:
     keeps the what-if figures of label-only attacks exactly equal to the
     baseline's rather than re-estimating them with fresh bootstrap draws.
     """
-    if not spec.requires <= {Signal.LABEL, Signal.ARBITRARY_QUERIES}:
+    if not is_label_only({signal.value for signal in spec.requires}):
         return None
     if exposure.noise_scale or exposure.outputs == "loss":
         return None
