@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from profile_helpers import profile_of
 
 from compliance_mia.assessment import Interval, WhatIfResult
 from compliance_mia.attacks import registry
@@ -20,7 +21,6 @@ from compliance_mia.controls import (
 from compliance_mia.errors import CatalogueError
 from compliance_mia.exposure import Exposure
 from compliance_mia.policy.schema import Policy
-from compliance_mia.risk.facts import leakage_profile
 
 REQUIRED = {
     "dp-training",
@@ -69,34 +69,6 @@ CLAUSES = {
     "iso_42001": ["AI risk"],
 }
 
-
-def _profile(outcomes):
-    """Leakage profile as the runner builds it: from the strongest attack and the strongest label-only one.
-
-    The fixtures mark label-only attacks with family "label-only"; each headline
-    quotes its attack's own figures.
-    """
-    from compliance_mia.assessment import Headline
-
-    label = {o.name for o in outcomes if o.family == "label-only"}
-
-    def head(group):
-        if not group:
-            return None
-        best = max(group, key=lambda o: o.metrics.auc.estimate or 0.0)
-        return Headline(
-            strongest_attack=best.name,
-            auc=best.metrics.auc,
-            tpr_at_fpr=best.metrics.operating_points,
-            selection_correction="",
-        )
-
-    return leakage_profile(
-        outcomes,
-        headline=head(outcomes),
-        label_only_headline=head([o for o in outcomes if o.name in label]),
-        label_only=label,
-    )
 
 
 # ------------------------------------------------------------ the shipped one
@@ -265,7 +237,7 @@ def test_analyst_adds_a_control_and_a_mapping_in_yaml(
     recs = recommend(
         catalogue=custom,
         rating=make_rating(make_headline(gap)),
-        profile=_profile([gap]),
+        profile=profile_of([gap]),
         headline=make_headline(gap),
         exposure=make_exposure(),
         regulations=["iso_42001"],
@@ -343,7 +315,7 @@ def test_confidence_leakage_puts_output_minimisation_first(
     recs = recommend(
         catalogue=catalogue,
         rating=make_rating(head),
-        profile=_profile([loss, gap]),
+        profile=profile_of([loss, gap]),
         headline=head,
         exposure=make_exposure(),
         regulations=["gdpr"],
@@ -364,7 +336,7 @@ def test_label_only_leakage_puts_training_controls_before_unmeasured_output_ones
     recs = recommend(
         catalogue=catalogue,
         rating=make_rating(head),
-        profile=_profile([loss, gap]),
+        profile=profile_of([loss, gap]),
         headline=head,
         exposure=make_exposure(),
         regulations=["gdpr", "hipaa"],
@@ -389,7 +361,7 @@ def test_a_measured_drop_in_rating_ranks_first(catalogue, make_outcome, make_hea
     recs = recommend(
         catalogue=catalogue,
         rating=rating,
-        profile=_profile([loss, gap]),
+        profile=profile_of([loss, gap]),
         headline=head,
         exposure=make_exposure(),
         regulations=["gdpr"],
@@ -413,7 +385,7 @@ def test_existing_measures_are_listed_as_in_place(catalogue, make_outcome, make_
     recs = recommend(
         catalogue=catalogue,
         rating=make_rating(head, outputs="label", access="authenticated"),
-        profile=_profile([loss]),
+        profile=profile_of([loss]),
         headline=head,
         exposure=exposure,
         regulations=["gdpr"],
@@ -437,7 +409,7 @@ def test_no_leakage_recommends_governance_first(catalogue, make_outcome, make_he
     recs = recommend(
         catalogue=catalogue,
         rating=make_rating(head, categories=("ordinary_personal",), access="internal"),
-        profile=_profile([loss]),
+        profile=profile_of([loss]),
         headline=head,
         exposure=make_exposure(access="internal", outputs="label"),
         regulations=["gdpr"],
@@ -494,7 +466,7 @@ def test_action_plan_keeps_planned_items_and_shows_unplanned_recommendations(
     recs = recommend(
         catalogue=catalogue,
         rating=make_rating(head),
-        profile=_profile([loss]),
+        profile=profile_of([loss]),
         headline=head,
         exposure=make_exposure(),
         regulations=["gdpr"],

@@ -8,6 +8,7 @@ need no reference models, so the whole module runs in seconds.
 from __future__ import annotations
 
 import pytest
+from profile_helpers import profile_of
 
 from compliance_mia.controls import load_catalogue, recommend
 from compliance_mia.data import load_audit_data
@@ -16,7 +17,6 @@ from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import StatisticsSettings
 from compliance_mia.policy.schema import AttacksSpec, ControlsSpec, EstimatorSpec, TrainingRecipe
 from compliance_mia.risk import RiskInputs, load_matrix, rate
-from compliance_mia.risk.facts import leakage_profile
 from compliance_mia.runner import AttackSession, load_policy
 from compliance_mia.runner.whatif import (
     measure_output_controls,
@@ -39,34 +39,6 @@ REGULARISED = TrainingRecipe(
     ),
 )
 
-
-def _profile(outcomes):
-    """Leakage profile as the runner builds it: from the strongest attack and the strongest label-only one.
-
-    The fixtures mark label-only attacks with family "label-only"; each headline
-    quotes its attack's own figures.
-    """
-    from compliance_mia.assessment import Headline
-
-    label = {o.name for o in outcomes if o.family == "label-only"}
-
-    def head(group):
-        if not group:
-            return None
-        best = max(group, key=lambda o: o.metrics.auc.estimate or 0.0)
-        return Headline(
-            strongest_attack=best.name,
-            auc=best.metrics.auc,
-            tpr_at_fpr=best.metrics.operating_points,
-            selection_correction="",
-        )
-
-    return leakage_profile(
-        outcomes,
-        headline=head(outcomes),
-        label_only_headline=head([o for o in outcomes if o.name in label]),
-        label_only=label,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +213,7 @@ def test_residual_rating_is_the_best_measured_recommended_control(session, basel
     recs = recommend(
         catalogue=catalogue,
         rating=before,
-        profile=_profile(outcomes),
+        profile=profile_of(outcomes),
         headline=head,
         exposure=ExposureSummary(outputs="probabilities", access="public", description="probabilities"),
         regulations=list(policy.regulations),
