@@ -46,6 +46,9 @@ online's statistics instead and no regression feature.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from compliance_mia.attacks._signals import (
@@ -59,8 +62,11 @@ from compliance_mia.attacks._signals import (
 )
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.attacks.qmia import check_disjoint, encode_features, fit_quantile
-from compliance_mia.exposure import Signal
+from compliance_mia.exposure import Outputs, Signal
 from compliance_mia.seeding import int_seed, rng
+
+if TYPE_CHECKING:
+    from compliance_mia.reference import ExposedReferences
 
 FEATURES = (
     "phi",
@@ -188,23 +194,11 @@ class CombinedOffline(Attack):
         if refs.count < 3:
             return _too_few(ctx, refs, "offline")
         y_pop = ctx.population_y_index
-        p_pop = reference_matrix(refs, y_pop, true_probability, on="population")  # (K, m)
-        p_aud = reference_matrix(refs, ctx.y_index, true_probability)  # (K, n), all OUT
-        p_target = true_probability(ctx.target, ctx.y_index)
-        clip = resolution_clip([p_pop, p_aud, p_target])
-
-        def phi(outputs, y_index):
-            return logit_confidence(outputs, y_index, clip=clip)
-
-        phi_pop = reference_matrix(refs, y_pop, phi, on="population")
-        phi_aud = reference_matrix(refs, ctx.y_index, phi)
-        population_in = np.asarray(refs.population_in, dtype=bool)
-
+        s = _ReferenceSignals.of(ctx, refs)
+        p_pop, p_aud, p_target, clip, phi = s.p_pop, s.p_aud, s.p_target, s.clip, s.phi
+        phi_pop, phi_aud, population_in = s.phi_pop, s.phi_aud, s.population_in
         # pooled within-record σ of φ over OUT references, from the population records
-        out_all = ~population_in
-        enough = out_all.sum(axis=0) >= 2
-        var = masked_var(phi_pop, out_all)
-        std = float(np.sqrt(np.mean(var[enough]))) if enough.any() else MIN_STD
+        std = _pooled_std(phi_pop, ~population_in)
 
         # QMIA's non-member median of φ given the record (features and label), learned
         # from population records; the target's regressor never scores a record it was
@@ -338,6 +332,48 @@ def online_features(
     )
 
 
+@dataclass(frozen=True)
+class _ReferenceSignals:
+    """p(y|x) and logit-scaled φ of the target and every reference model, computed once per run.
+
+    Both combined attacks read the same statistics; φ is clipped at the
+    resolution of all these outputs together so target and references share it.
+    """
+
+    p_pop: np.ndarray  #: (K, m) reference models on the population records
+    p_aud: np.ndarray  #: (K, n) reference models on the audit records
+    p_target: np.ndarray  #: (n,) the target on the audit records
+    clip: float
+    phi_pop: np.ndarray
+    phi_aud: np.ndarray
+    population_in: np.ndarray  #: (K, m) which reference model trained on which population record
+
+    def phi(self, outputs: Outputs, y_index: np.ndarray) -> np.ndarray:
+        return logit_confidence(outputs, y_index, clip=self.clip)
+
+    @classmethod
+    def of(cls, ctx: AttackContext, refs: ExposedReferences) -> _ReferenceSignals:
+        assert ctx.population_y_index is not None
+        y_pop = ctx.population_y_index
+        p_pop = reference_matrix(refs, y_pop, true_probability, on="population")
+        p_aud = reference_matrix(refs, ctx.y_index, true_probability)
+        p_target = true_probability(ctx.target, ctx.y_index)
+        clip = resolution_clip([p_pop, p_aud, p_target])
+
+        def phi(outputs: Outputs, y_index: np.ndarray) -> np.ndarray:
+            return logit_confidence(outputs, y_index, clip=clip)
+
+        return cls(
+            p_pop=p_pop,
+            p_aud=p_aud,
+            p_target=p_target,
+            clip=clip,
+            phi_pop=reference_matrix(refs, y_pop, phi, on="population"),
+            phi_aud=reference_matrix(refs, ctx.y_index, phi),
+            population_in=np.asarray(refs.population_in, dtype=bool),
+        )
+
+
 def _pooled_std(values: np.ndarray, mask: np.ndarray) -> float:
     enough = mask.sum(axis=0) >= 2
     if not enough.any():
@@ -369,18 +405,9 @@ class CombinedOnline(Attack):
         refs = ctx.references("online")
         if refs.count < 4:
             return _too_few(ctx, refs, "online")
-        y_pop = ctx.population_y_index
-        p_pop = reference_matrix(refs, y_pop, true_probability, on="population")
-        p_aud = reference_matrix(refs, ctx.y_index, true_probability)
-        p_target = true_probability(ctx.target, ctx.y_index)
-        clip = resolution_clip([p_pop, p_aud, p_target])
-
-        def phi(outputs, y_index):
-            return logit_confidence(outputs, y_index, clip=clip)
-
-        phi_pop = reference_matrix(refs, y_pop, phi, on="population")
-        phi_aud = reference_matrix(refs, ctx.y_index, phi)
-        population_in = np.asarray(refs.population_in, dtype=bool)
+        s = _ReferenceSignals.of(ctx, refs)
+        p_pop, p_aud, p_target, clip, phi = s.p_pop, s.p_aud, s.p_target, s.clip, s.phi
+        phi_pop, phi_aud, population_in = s.phi_pop, s.phi_aud, s.population_in
         audit_in = np.asarray(refs.audit_in, dtype=bool)
         std_in = _pooled_std(phi_pop, population_in)
         std_out = _pooled_std(phi_pop, ~population_in)
