@@ -342,18 +342,7 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
             continue
         if pd.api.types.is_numeric_dtype(series):
             values = series.to_numpy(dtype=float, na_value=np.nan)
-            inf = np.isinf(values)
-            if inf.any():
-                row = int(np.flatnonzero(inf)[0])
-                problems.append(
-                    Problem(
-                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
-                        "features must be finite numbers or empty",
-                        file=path,
-                        line=_row_line(path, row, frame),
-                        field=str(col),
-                    )
-                )
+            problems.extend(_infinite(values, frame, path, col))
             continue
         present = series.notna().to_numpy()
         if not present.any():
@@ -377,19 +366,25 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
                     )
                 )
                 continue
-            inf = np.isinf(parsed.to_numpy(dtype=float, na_value=np.nan))
-            if inf.any():
-                row = int(np.flatnonzero(inf)[0])
-                problems.append(
-                    Problem(
-                        f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
-                        "features must be finite numbers or empty",
-                        file=path,
-                        line=_row_line(path, row, frame),
-                        field=str(col),
-                    )
-                )
+            problems.extend(_infinite(parsed.to_numpy(dtype=float, na_value=np.nan), frame, path, col))
     return problems
+
+
+def _infinite(values: np.ndarray, frame: pd.DataFrame, path: Path, col: object) -> list[Problem]:
+    """The located problem for infinite values in one feature column (none when all are finite)."""
+    inf = np.isinf(values)
+    if not inf.any():
+        return []
+    row = int(np.flatnonzero(inf)[0])
+    return [
+        Problem(
+            f"{int(inf.sum())} infinite value(s) (inf or -inf), first at {_where(frame, row, path)}; "
+            "features must be finite numbers or empty",
+            file=path,
+            line=_row_line(path, row, frame),
+            field=str(col),
+        )
+    ]
 
 
 def _select(
