@@ -184,6 +184,20 @@ def _index_lines(node: yaml.Node, path: PathKey, out: dict[PathKey, int]) -> Non
             _index_lines(item, child, out)
 
 
+def file_stamp(file: Path) -> tuple[int, int, int] | None:
+    """What tells one version of ``file`` from another (mtime in ns, size, inode); None if unreadable.
+
+    Loaders of shipped YAML (the risk matrix, the controls catalogue) cache the
+    validated object under the path and this stamp, so a run reads each file
+    once while an edited file is read again.
+    """
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
     """Parse ``text`` once into a node tree and build the data from that same tree.
 
