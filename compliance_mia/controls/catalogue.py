@@ -9,6 +9,7 @@ names the file and line.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from compliance_mia.assessment import Citation, ControlMapping, FrameworkRef, ThreatRef
 from compliance_mia.errors import CatalogueError, Problem
 from compliance_mia.policy.schema import OutputKind
-from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
+from compliance_mia.yamlio import LocatedYaml, file_stamp, read_yaml, validate_checked
 
 log = logging.getLogger(__name__)
 
@@ -479,6 +480,20 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         output control without an exposure.
     """
     file = Path(path) if path is not None else _default_catalogue_path()
+    stamp = file_stamp(file)
+    if stamp is None:  # missing or unreadable: read_yaml says so, located, and nothing is cached
+        return _read_catalogue.__wrapped__(file, None)
+    return _read_catalogue(file, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_catalogue(file: Path, stamp: tuple[int, int, int] | None) -> Catalogue:
+    """Read and validate ``file``; cached by path and :func:`file_stamp`, so a run reads it once.
+
+    The catalogue is immutable (frozen models), so sharing it is safe; a
+    failed read raises and is not cached.
+    """
+    del stamp  # part of the cache key only
     doc = read_yaml(file, error=CatalogueError)
     spec = validate_checked(CatalogueSpec, doc, error=CatalogueError, checks=_semantic_problems)
     log.debug("controls catalogue %s version %s: %d controls", file, spec.version, len(spec.controls))

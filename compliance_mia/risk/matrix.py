@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from compliance_mia.policy.schema import DataCategory
 from compliance_mia.risk.decision import DecisionSpec
 from compliance_mia.risk.facts import FACTS
 from compliance_mia.risk.rules import Adjustment, Condition, Rule, _check_template, _Strict
-from compliance_mia.yamlio import LocatedYaml, read_yaml, validate_checked
+from compliance_mia.yamlio import LocatedYaml, file_stamp, read_yaml, validate_checked
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,20 @@ def load_matrix(path: Path | None = None) -> RiskMatrix:
         categories.
     """
     file = Path(path) if path is not None else _default_matrix_path()
+    stamp = file_stamp(file)
+    if stamp is None:  # missing or unreadable: read_yaml says so, located, and nothing is cached
+        return _read_matrix.__wrapped__(file, None)
+    return _read_matrix(file, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_matrix(file: Path, stamp: tuple[int, int, int] | None) -> RiskMatrix:
+    """Read and validate ``file``; cached by path and :func:`file_stamp`, so a run reads it once.
+
+    The result is immutable (frozen models), so sharing it is safe; a failed
+    read raises and is not cached.
+    """
+    del stamp  # part of the cache key only
     doc = read_yaml(file, error=CatalogueError)
     spec = validate_checked(MatrixSpec, doc, error=CatalogueError, checks=_semantic_problems)
     log.debug("risk matrix %s version %s loaded from %s", spec.title, spec.version, file)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from compliance_mia.assessment import (
     Plan,
@@ -22,8 +22,12 @@ from compliance_mia.metrics import (
 )
 from compliance_mia.plan import make_plan
 from compliance_mia.policy.schema import Policy
-from compliance_mia.runner.session import NullProgress, Progress, _reference_source, _ReferenceSource
 from compliance_mia.targets import Target, open_target
+
+if TYPE_CHECKING:  # the session module imports scikit-learn; only a run needs it
+    from sklearn.base import BaseEstimator
+
+    from compliance_mia.runner.session import Progress, _ReferenceSource
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +46,19 @@ class Prepared:
     warnings: list[str]
 
 
-def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
+def prepare(policy: Policy, *, progress: Progress | None = None, outline_only: bool = False) -> Prepared:
     """Open the target, load the data and plan the attacks (no attack runs yet).
 
+    With ``outline_only`` (for :func:`preview`), a plain skops model is not
+    loaded but outlined (:func:`_outlined_target`): the plan, the data checks
+    and the sample sizes come out the same, and the target cannot be queried.
     The caller owns the returned target and must ``close()`` it.
     """
-    progress = progress or NullProgress()
+    progress = progress or _null_progress()
     settings = StatisticsSettings.from_policy(policy)
     warnings: list[str] = []
     progress.stage("Loading the model")
-    target = open_target(policy)
+    target = (_outlined_target(policy) if outline_only else None) or open_target(policy)
     try:
         if target.unsafe_load:
             warnings.append(
@@ -61,7 +68,7 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
         warnings.extend(target.assessment_warnings())
         exposure = Exposure.from_spec(policy.exposure)
         signals = exposure.signals(len(target.classes), arbitrary_queries=target.accepts_arbitrary_inputs)
-        source = _reference_source(policy, target)
+        source = _source_of(policy, target)
         preliminary = make_plan(
             policy, signals, n_audit=0, n_population=0, can_train_references=source.estimator is not None
         )
@@ -102,6 +109,67 @@ def prepare(policy: Policy, *, progress: Progress | None = None) -> Prepared:
         target.close()
         raise
     return Prepared(policy, target, exposure, source, data, plan_result, settings, warnings)
+
+
+class _LogProgress:
+    """Stages to the log only (what the session's ``NullProgress`` does, without importing the session)."""
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        log.info("%s", description)
+
+    def advance(self, amount: int = 1) -> None:
+        """Nothing to draw."""
+
+
+def _null_progress() -> Progress:
+    return _LogProgress()  # type: ignore[return-value]
+
+
+def _outlined_target(policy: Policy) -> Target | None:
+    """The skops model outlined from its schema (no scikit-learn import), or None to load it.
+
+    Only when nothing in planning needs the estimator itself: no time budget
+    (that times a real fit) and no reference estimator named in the policy
+    (building it imports scikit-learn anyway). The outline itself declines
+    anything but plain scikit-learn objects (see
+    :func:`~compliance_mia.targets.sklearn.skops_outline`).
+    """
+    spec = policy.model
+    refs = policy.attacks.reference_models
+    if spec.format != "skops" or spec.artifact is None or refs.estimator or policy.attacks.budget_seconds is not None:
+        return None
+    from compliance_mia.targets.sklearn import OutlinedSkopsTarget, skops_outline
+
+    outline = skops_outline(spec.artifact)
+    if outline is None:
+        return None
+    target = OutlinedSkopsTarget(outline, classes=spec.classes)
+    target.surrogate_spec = spec.surrogate
+    return target
+
+
+@dataclass(frozen=True)
+class _OutlinedSource:
+    """The reference-model source of an outlined target, as :func:`preview` reads it.
+
+    ``estimator`` only says that reference models can be trained (every
+    object in the file is a scikit-learn estimator, so it clones); it is a
+    placeholder, never fitted, and only :func:`preview` sees it.
+    """
+
+    estimator: object
+    name: str
+    surrogate: bool = False
+
+
+def _source_of(policy: Policy, target: Target) -> _ReferenceSource:
+    from compliance_mia.targets.sklearn import OutlinedSkopsTarget
+
+    if isinstance(target, OutlinedSkopsTarget):
+        return _OutlinedSource(object(), target.estimator_name)  # type: ignore[return-value]
+    from compliance_mia.runner.session import _reference_source
+
+    return _reference_source(policy, target)
 
 
 def _measure_fit_seconds(estimator: BaseEstimator, data: AuditData, *, seed: int, sample: int = 2000) -> float | None:
@@ -146,7 +214,7 @@ def preview(policy: Policy, *, lift: float = 2.0) -> PlanPreview:
     ``lift`` is the goal of the sample-size plan: detect an attack that flags
     members this many times as often as non-members.
     """
-    prepared = prepare(policy)
+    prepared = prepare(policy, outline_only=True)
     prepared.target.close()
     data = prepared.data
     notes = list(prepared.plan.plan.notes) + list(prepared.warnings)
