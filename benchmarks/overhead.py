@@ -23,7 +23,7 @@ cache (a re-run with unchanged inputs) and prints its time, how many models
 it trained (none expected) and the training time the cache saved, as the
 assessment records it (``plan.reference_models.training_seconds_saved``).
 
-Usage: python benchmarks/overhead.py [--keep DIR] [--warm]
+Usage: python benchmarks/overhead.py [--keep DIR] [--json FILE] [--warm]
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def floor(policy) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="also write the rendered report here")
+    parser.add_argument("--json", type=Path, help="also write the run's assessment.json (for jsondiff.py)")
     parser.add_argument("--warm", action="store_true", help="also re-run on the warm reference cache")
     args = parser.parse_args()
 
@@ -178,6 +179,8 @@ def main() -> None:
         render["JSON, OSCAL, CSV, Markdown"] = time.perf_counter() - t
         if args.keep:
             report.render_all(assessment, args.keep)
+        if args.json:
+            args.json.write_bytes(report.render_one(assessment, "json"))
 
         _fresh_workers()
         floor_seconds = floor(policy)
