@@ -9,9 +9,20 @@ process with a cold reference cache, what-if analysis off (its cost is a
 multiple of the main run's), attacks ``auto``. Prints wall seconds, the
 main process's peak RSS (loky workers training reference models are
 separate processes, not included), and the share of the time spent training
-reference models, then the slope of log(time) against log(N).
+reference models, then the slope of log(time) against log(N), and a
+least-squares fit of reference-model time ∝ N^a × K^b over all rows.
 
-Usage: python benchmarks/scaling.py [--sizes 10000 100000] [--refs 2 8]
+Besides wall time each row reports CPU seconds (this process and its
+reaped children, the loky workers included): on a shared machine wall time
+swings with other people's jobs, CPU time much less.
+
+``--workers 1 2`` instead measures the parallel speed-up of reference
+training alone: ``build_reference_set`` on loky with 1 and with 2 workers
+(no cache, worker pool started beforehand so start-up is not counted),
+``--repeat`` paired runs, medians.
+
+Usage: python benchmarks/scaling.py [--sizes 10000 100000] [--refs 2 8 32]
+       python benchmarks/scaling.py --workers 1 2 --sizes 10000 --refs 8 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -72,6 +83,18 @@ def _inputs(directory: Path, n: int, refs: int) -> Path:
     return path
 
 
+def _cpu_seconds() -> float:
+    self_, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _reap_workers() -> None:
+    """Stop joblib's reusable loky workers so their CPU time is counted (RUSAGE_CHILDREN)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
 def _one(n: int, refs: int) -> dict:
     import compliance_mia.runner.session as session
     from compliance_mia.runner import load_policy, run_assessment
@@ -90,28 +113,109 @@ def _one(n: int, refs: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="cmia-scaling-") as tmp:
         policy_path = _inputs(Path(tmp), n, refs)
         policy = load_policy(policy_path)
+        cpu = _cpu_seconds()
         start = time.perf_counter()
         run_assessment(policy, policy_path=policy_path)
         seconds = time.perf_counter() - start
+        _reap_workers()
+        cpu = _cpu_seconds() - cpu
     return {
         "n": n,
         "refs": refs,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "reference_seconds": spent[0],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _train_only(n: int, refs: int, workers: int) -> float:
+    """Seconds for ``build_reference_set`` (loky, ``workers`` processes, no cache) on the scaling data."""
+    from joblib import Parallel, delayed
+
+    from compliance_mia.data import load_audit_data
+    from compliance_mia.reference import build_reference_set
+    from compliance_mia.runner import load_policy
+    from compliance_mia.targets import open_target
+
+    with tempfile.TemporaryDirectory(prefix="cmia-workers-") as tmp:
+        policy = load_policy(_inputs(Path(tmp), n, refs))
+        target = open_target(policy)
+        spec = policy.attacks.reference_models
+        data = load_audit_data(
+            policy.data, seed=policy.seed, population_fraction=spec.population_fraction, need_population=True
+        )
+        Parallel(n_jobs=workers, backend="loky")(delayed(abs)(-i) for i in range(workers))  # start the workers
+        start = time.perf_counter()
+        build_reference_set(
+            estimator=target.estimator_template(),
+            surrogate=False,
+            mode="offline",
+            count=refs,
+            audit=data.audit,
+            population=data.population,
+            classes=target.classes,
+            seed=policy.seed,
+            backend="loky",
+            n_jobs=workers,
+            use_cache=False,
+        )
+        return time.perf_counter() - start
+
+
+def _fit(rows: list[dict], key: str) -> tuple[float, float] | None:
+    """Least-squares (a, b) of log(row[key]) = c + a·log(N) + b·log(K); None without enough spread."""
+    import numpy as np
+
+    if len({r["n"] for r in rows}) < 2 or len({r["refs"] for r in rows}) < 2:
+        return None
+    design = np.array([[1.0, math.log(r["n"]), math.log(r["refs"])] for r in rows])
+    target = np.array([math.log(r[key]) for r in rows])
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return float(coef[1]), float(coef[2])
+
+
+def workers_main(sizes: list[int], refs: list[int], workers: list[int], repeat: int) -> None:
+    import statistics
+
+    print(f"{'records':>9} {'refs':>5} " + " ".join(f"{w:>3} worker(s) s" for w in workers) + "  speed-up")
+    for n in sizes:
+        for k in refs:
+            times: dict[int, list[float]] = {w: [] for w in workers}
+            for _ in range(repeat):
+                for w in workers:  # paired: each repetition runs every worker count in turn
+                    run = subprocess.run(
+                        [sys.executable, __file__, "--train-only", str(n), str(k), str(w)],
+                        capture_output=True, text=True, check=True,
+                    )
+                    times[w].append(float(run.stdout.strip().splitlines()[-1]))
+            med = {w: statistics.median(v) for w, v in times.items()}
+            cells = " ".join(f"{med[w]:>15.2f}" for w in workers)
+            print(f"{n:>9,} {k:>5} {cells}  {med[workers[0]] / med[workers[-1]]:.2f}×  (runs: {times})", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--refs", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--workers", type=int, nargs="+", help="measure reference training with these worker counts")
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--train-only", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(_one(*args.one)))
         return
-    print(f"{'records':>9} {'refs':>5} {'wall s':>8} {'references s':>13} {'other s':>8} {'peak RSS MiB':>13}")
+    if args.train_only:
+        print(_train_only(*args.train_only))
+        return
+    if args.workers:
+        workers_main(args.sizes, args.refs, args.workers, args.repeat)
+        return
+    print(
+        f"{'records':>9} {'refs':>5} {'wall s':>8} {'CPU s':>8} {'references s':>13} {'other s':>8} "
+        f"{'peak RSS MiB':>13}"
+    )
     rows = []
     for refs in args.refs:
         for n in args.sizes:
@@ -121,7 +225,7 @@ def main() -> None:
             r = json.loads(run.stdout.strip().splitlines()[-1])
             rows.append(r)
             print(
-                f"{n:>9,} {refs:>5} {r['seconds']:>8.1f} {r['reference_seconds']:>13.1f} "
+                f"{n:>9,} {refs:>5} {r['seconds']:>8.1f} {r['cpu_seconds']:>8.1f} {r['reference_seconds']:>13.1f} "
                 f"{r['seconds'] - r['reference_seconds']:>8.1f} {r['peak_rss_mib']:>13.0f}",
                 flush=True,
             )
@@ -131,6 +235,11 @@ def main() -> None:
             a, b = mine[0], mine[-1]
             slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
             print(f"{refs} reference models: time grows as N^{slope:.2f} from {a['n']:,} to {b['n']:,} records")
+    fits = (("reference_seconds", "reference-model time"), ("seconds", "wall time"), ("cpu_seconds", "CPU time"))
+    for key, what in fits:
+        fit = _fit(rows, key)
+        if fit is not None:
+            print(f"{what} ∝ N^{fit[0]:.2f} × K^{fit[1]:.2f} (least squares over {len(rows)} rows)")
 
 
 if __name__ == "__main__":

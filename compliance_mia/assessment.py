@@ -223,6 +223,11 @@ class ReferenceModelsInfo(_Frozen):
     cache_hits: int = 0
     trained: int = 0
     seconds: float = 0.0
+    training_seconds_saved: float | None = Field(
+        None,
+        description="Training time the models taken from the cache saved, from the times recorded "
+        "when they were trained (None: no model came from the cache, or a time was not recorded).",
+    )
 
 
 class Plan(_Frozen):

@@ -25,6 +25,7 @@ def _numbers(a: Assessment) -> dict:
     data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("seconds", None)
     data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("cache_hits", None)
     data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("trained", None)
+    data["plan"].get("reference_models", {}) and data["plan"]["reference_models"].pop("training_seconds_saved", None)
     for item in data["plan"]["attacks"]:
         item.pop("estimated_seconds", None)
     return data

@@ -9,7 +9,9 @@ trained on (Choquette-Choo et al. 2021).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,6 +60,23 @@ def _correct(outputs: Outputs, y_index: np.ndarray) -> np.ndarray:
     return outputs.correct(y_index)
 
 
+def query_workers(n_jobs: int, backend: str, models: int) -> int:
+    """Threads that query models at once: the reference models' ``n_jobs``, at most one per model.
+
+    Perturbed queries go to models held in this process (the target and the
+    fitted reference models), so they run in threads rather than in the
+    reference-training backend's processes or cluster: shipping every fitted
+    model to a worker for each batch would cost more than the prediction, and
+    scikit-learn's tree and linear predictions release the GIL. ``sequential``
+    keeps one thread.
+    """
+    if backend == "sequential":
+        return 1
+    cores = os.cpu_count() or 1
+    wanted = cores if n_jobs is None or n_jobs < 0 else max(1, n_jobs)
+    return max(1, min(wanted, models))
+
+
 def robustness(
     X: pd.DataFrame,
     y_index: np.ndarray,
@@ -67,25 +86,52 @@ def robustness(
     copies: int,
     seed: int,
     stream: str,
+    workers: int = 1,
 ) -> np.ndarray:
     """Share of ``copies`` perturbed queries each model labels correctly, shape (len(models), n).
 
     Every model is queried with the *same* perturbed inputs (drawn once per
     batch from the stream ``stream``), so differences between models are not
     noise from different perturbations.
+
+    The models of a batch are queried in ``workers`` threads at once, while
+    this thread draws the next batch's perturbations. Each model still sees
+    its batches one after the other, in order (a deployed API's query count
+    and budget advance exactly as before), and every result lands in its own
+    row and columns, so the figures do not depend on ``workers``.
     """
     n = len(X)
     out = np.zeros((len(models), n))
     per_batch = max(1, BATCH_ROWS // copies)
-    for batch, start in enumerate(range(0, n, per_batch)):
+    starts = list(range(0, n, per_batch))
+
+    def perturbed(batch: int) -> tuple[int, int, pd.DataFrame, np.ndarray]:
+        start = starts[batch]
         stop = min(n, start + per_batch)
         gen = rng(seed, "label-only", stream, batch)
-        noisy = perturber.perturb(X.iloc[start:stop], copies, gen)
-        y_rep = np.repeat(y_index[start:stop], copies)
-        for m, query in enumerate(models):
-            correct = _correct(query(noisy, y_rep), y_rep).reshape(stop - start, copies)
-            out[m, start:stop] = correct.mean(axis=1)
+        return start, stop, perturber.perturb(X.iloc[start:stop], copies, gen), np.repeat(y_index[start:stop], copies)
+
+    def answer(m: int, start: int, stop: int, noisy: pd.DataFrame, y_rep: np.ndarray) -> None:
+        correct = _correct(models[m](noisy, y_rep), y_rep).reshape(stop - start, copies)
+        out[m, start:stop] = correct.mean(axis=1)
+
+    if not starts:
+        return out
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="label-only") as pool:
+        current = perturbed(0)
+        for batch in range(len(starts)):
+            start, stop, noisy, y_rep = current
+            futures = [pool.submit(answer, m, start, stop, noisy, y_rep) for m in range(len(models))]
+            if batch + 1 < len(starts):
+                current = perturbed(batch + 1)  # drawn here while the threads query this batch
+            for future in futures:
+                future.result()  # re-raises a model's error (e.g. an exhausted query budget)
     return out
+
+
+def _workers(ctx: AttackContext, models: int) -> int:
+    spec = ctx.settings.reference_models
+    return query_workers(spec.n_jobs, spec.backend, models)
 
 
 def _target_query(ctx: AttackContext) -> Callable[[pd.DataFrame, np.ndarray], Outputs]:
@@ -144,6 +190,7 @@ class LabelRobustness(Attack):
             copies=copies,
             seed=ctx.seed,
             stream="audit",
+            workers=_workers(ctx, 1),
         )[0]
         queries = len(ctx.audit_X) * copies
         calibration = "none (no population records)"
@@ -169,6 +216,7 @@ class LabelRobustness(Attack):
                 copies=copies,
                 seed=ctx.seed,
                 stream="population",
+                workers=_workers(ctx, 1),
             )[0]
             queries += len(X_pop) * copies
             overall = float(base.mean())
@@ -222,6 +270,7 @@ class CalibratedLabelRobustness(Attack):
             copies=copies,
             seed=ctx.seed,
             stream="audit",
+            workers=_workers(ctx, len(models)),
         )
         scores = values[0] - values[1:].mean(axis=0)
         parameters = {

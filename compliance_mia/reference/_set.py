@@ -103,6 +103,9 @@ class ReferenceSet:
     cache_hits: int
     trained: int
     seconds: float
+    #: training time the cache hits saved, from the times recorded in their manifests
+    #: (None when no model came from the cache or a hit has no recorded time)
+    seconds_saved: float | None = None
     classes: np.ndarray | None = field(default=None, repr=False)
     #: raw outputs of queries already answered (see compliance_mia.querymemo); set by the runner
     memo: OutputMemo | None = field(default=None, repr=False, compare=False)
@@ -219,22 +222,27 @@ def _work(
     X_population: pd.DataFrame,
     classes: np.ndarray,
     store: tuple[ReferenceCache, str, dict[str, Any]] | None = None,
-) -> tuple[BaseEstimator, np.ndarray, np.ndarray]:
+) -> tuple[BaseEstimator, np.ndarray, np.ndarray, float | None]:
     """One joblib task: train (unless cached), cache, and predict on audit and population records.
 
     ``store`` writes the freshly trained model to the cache from the worker,
     so serialising large models runs in parallel (local backends only: a
-    remote worker may not share the cache's filesystem).
+    remote worker may not share the cache's filesystem). The fit's wall time
+    is returned (None for a cached model) and recorded in the cache manifest.
     """
     single_threaded(model)  # a cached model keeps the n_jobs it was saved with; predict reproducibly
+    fit_seconds = None
     if fit:
+        start = time.perf_counter()
         model.fit(X_train, y_train)
+        fit_seconds = time.perf_counter() - start
         if store is not None:
-            store[0].put(store[1], model, store[2])
+            store[0].put(store[1], model, store[2], training_seconds=fit_seconds)
     return (
         model,
         aligned_probabilities(model, X_audit, classes),
         aligned_probabilities(model, X_population, classes),
+        fit_seconds,
     )
 
 
@@ -298,6 +306,7 @@ def build_reference_set(
     tasks: list[tuple] = []
     keys: list[tuple[str, dict[str, Any]] | None] = []
     hits = 0
+    saved: list[float | None] = []
     for k in range(count):
         rows = np.flatnonzero(matrix[k])
         model_seed = int_seed(seed, "reference", mode, k)
@@ -314,6 +323,8 @@ def build_reference_set(
             cached = cache.get(entry[0], trusted_modules=trusted)
         if cached is not None:
             hits += 1
+            assert cache is not None and entry is not None
+            saved.append(cache.training_seconds(entry[0]))
             tasks.append((cached, False, None, None, audit.X, population.X, classes, None))
         else:
             store = (cache, *entry) if cache is not None and entry is not None and backend in LOCAL_BACKENDS else None
@@ -344,9 +355,9 @@ def build_reference_set(
             f"{type(exc).__name__}: {exc}"
         ) from exc
     if cache is not None:
-        for (model, _, _), task, entry in zip(results, tasks, keys, strict=True):
+        for (model, _, _, fit_seconds), task, entry in zip(results, tasks, keys, strict=True):
             if task[1] and entry is not None and task[7] is None:  # not already stored by the worker
-                cache.put(entry[0], model, entry[1])
+                cache.put(entry[0], model, entry[1], training_seconds=fit_seconds)
     models = [r[0] for r in results]
     audit_raw = np.stack([r[1] for r in results])
     population_raw = np.stack([r[2] for r in results])
@@ -369,5 +380,8 @@ def build_reference_set(
         cache_hits=hits,
         trained=count - hits,
         seconds=round(time.perf_counter() - start, 3),
+        seconds_saved=round(sum(s for s in saved if s is not None), 3)
+        if saved and all(s is not None for s in saved)
+        else None,
         classes=classes,
     )

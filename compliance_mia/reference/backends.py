@@ -101,14 +101,43 @@ def run_tasks(
     # ray
     try:
         import ray
-        from ray.util.joblib import register_ray
     except ImportError:
         raise ReferenceModelError(
             "the ray backend needs Ray: pip install 'compliance-mia[ray]'"
         ) from None
-    register_ray()
     if not ray.is_initialized():
         ray.init(address=scheduler_address, include_dashboard=False, log_to_driver=False)
-    with parallel_config(backend="ray", n_jobs=_workers(n_jobs)):
-        return collect(Parallel(return_as="generator")(calls))
+    return _run_on_ray(ray, func, tasks, progress)
 
+
+def _run_on_ray(
+    ray: Any, func: Callable[..., Any], tasks: list[tuple], progress: Callable[[int, int], None] | None
+) -> list[Any]:
+    """Ray tasks, one per task tuple, results in task order.
+
+    Ray's joblib plugin cannot stream results (``return_as="generator"``), so
+    tasks go to Ray directly. An argument shared by several tasks (the audit
+    and population records every model predicts on) is put in Ray's object
+    store once rather than serialised with every task.
+    """
+    shared: dict[int, Any] = {}
+    counts: dict[int, int] = {}
+    for task in tasks:
+        for arg in task:
+            counts[id(arg)] = counts.get(id(arg), 0) + 1
+    remote = ray.remote(func)
+
+    def arg_ref(arg: Any) -> Any:
+        if arg is None or counts[id(arg)] < 2 or isinstance(arg, (bool, int, float, str)):
+            return arg
+        if id(arg) not in shared:
+            shared[id(arg)] = ray.put(arg)
+        return shared[id(arg)]
+
+    refs = [remote.remote(*(arg_ref(a) for a in task)) for task in tasks]
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        if progress is not None:
+            progress(len(refs) - len(pending), len(refs))
+    return list(ray.get(refs))

@@ -256,11 +256,35 @@ class ReferenceCache:
             log.warning("cannot load cached reference model %s (%s); retraining", path.name, exc)
             return None
 
-    def put(self, key: str, model: BaseEstimator, payload: dict[str, Any]) -> bool:
+    def training_seconds(self, key: str) -> float | None:
+        """How long the model cached under ``key`` took to train, as recorded when it was stored.
+
+        None when the manifest is missing, unreadable or older than the
+        record (a saving is then not claimed rather than guessed).
+        """
+        try:
+            manifest = json.loads(self.manifest_path(key).read_text(encoding="utf-8"))
+            seconds = manifest["training_seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
+            return None
+        return float(seconds)
+
+    def put(
+        self,
+        key: str,
+        model: BaseEstimator,
+        payload: dict[str, Any],
+        *,
+        training_seconds: float | None = None,
+    ) -> bool:
         """Store ``model`` and its manifest under ``key`` atomically.
 
         ``payload`` is what the model was trained on (:meth:`payload`); it must
-        hash to ``key``. Returns False when skops cannot save this estimator.
+        hash to ``key``. ``training_seconds`` (the fit's wall time) is kept in
+        the manifest so that a later run can say how much training the cache
+        saved. Returns False when skops cannot save this estimator.
         The model is written first and the manifest second, so a reader never
         sees a manifest vouching for a half-written or previous file (a
         missing or stale manifest is just a miss).
@@ -285,6 +309,8 @@ class ReferenceCache:
             "sha256": _file_sha256(path),
             "payload": payload,
         }
+        if training_seconds is not None:
+            manifest["training_seconds"] = round(float(training_seconds), 3)
         text = json.dumps(manifest, sort_keys=True, indent=1, default=repr)
         _write_atomically(
             self.manifest_path(key),

@@ -161,6 +161,11 @@ class AttackSession:
                 use_cache=spec.use_cache,
                 progress=tick,
             )
+            if built.cache_hits:
+                note = _cache_note(built)
+                log.info("%s", note)
+                self.progress.stage(note, total=1)
+                self.progress.advance(1)
             # perturbation attacks ask the same questions again in every what-if re-run
             self._references[mode] = replace(built, memo=self.memo)
         return self._references[mode]
@@ -181,6 +186,7 @@ class AttackSession:
             cache_hits=sum(s.cache_hits for s in sets),
             trained=sum(s.trained for s in sets),
             seconds=float(sum(s.seconds for s in sets)),
+            training_seconds_saved=_saved(sets),
         )
 
     # -------------------------------------------------------------- running
@@ -331,6 +337,27 @@ class AttackSession:
         session.selected = list(self.selected)
         session.reference_count = self.reference_count
         return session
+
+
+def _saved(sets: list[ReferenceSet]) -> float | None:
+    """Training time the cache saved over ``sets`` (recorded times), None if none or not known."""
+    with_hits = [s for s in sets if s.cache_hits]
+    if not with_hits or any(s.seconds_saved is None for s in with_hits):
+        return None
+    return round(sum(float(s.seconds_saved or 0.0) for s in with_hits), 3)
+
+
+def _cache_note(built: ReferenceSet) -> str:
+    """'8 offline reference models from the cache, about 12 s of training saved' (recorded, not guessed)."""
+    models = "model" if built.cache_hits == 1 else "models"
+    text = f"{built.cache_hits} {built.mode} reference {models} from the cache"
+    if built.seconds_saved is not None:
+        text += f", about {built.seconds_saved:.1f} s of training saved"
+    else:
+        text += " (training time not recorded in the cache, so the saving is not stated)"
+    if built.trained:
+        text += f"; {built.trained} trained"
+    return text
 
 
 def _label_only_key(spec: AttackSpec, exposure: Exposure) -> tuple | None:

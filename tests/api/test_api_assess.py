@@ -21,7 +21,7 @@ from compliance_mia.errors import PolicyError
 ROOT = Path(__file__).resolve().parents[2]
 VOLATILE = ("started", "finished", "duration_seconds", "command")
 #: wall-clock and cache bookkeeping: how long things took, whether a reference model came from the cache
-TIMING = {"duration_seconds", "seconds", "cache_hits", "trained"}
+TIMING = {"duration_seconds", "seconds", "cache_hits", "trained", "training_seconds_saved"}
 
 
 def _scrub(value):
