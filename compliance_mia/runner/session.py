@@ -160,6 +160,7 @@ class AttackSession:
                 cache_dir=spec.cache_dir,
                 use_cache=spec.use_cache,
                 progress=tick,
+                online_pool=spec.online_pool,
             )
             # perturbation attacks ask the same questions again in every what-if re-run
             self._references[mode] = replace(built, memo=self.memo)
