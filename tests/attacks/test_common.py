@@ -52,6 +52,9 @@ def test_registry_is_complete():
         "lira-online",
         "rmia-offline",
         "rmia-online",
+        "boundary-distance",
+        "bavaria-offline",
+        "bavaria-online",
     }
     assert expected <= set(ATTACKS)
     for name, cls in registry().items():
