@@ -153,6 +153,7 @@ def run_ours(
     count: int,
     seed: int,
     attacks: list[str] | None = None,
+    online_pool: str = "population-and-audit",
 ):
     """Every registered attack (or only ``attacks``) with ``count`` reference models per mode."""
     classes = np.asarray(model.classes_)
@@ -195,6 +196,7 @@ def run_ours(
                 backend="loky",
                 n_jobs=2,
                 use_cache=False,
+                online_pool=online_pool,
             )
             training[mode] = time.perf_counter() - start
         return built[mode]
@@ -223,6 +225,9 @@ def run_ours(
         result = cls().run(ctx)
         seconds = time.perf_counter() - start
         figures = measure(result.scores[split.eval_mask], is_member[split.eval_mask])
+        refs = f"{count} {mode}" if mode else "-"
+        if mode == "online" and online_pool == "audit":
+            refs += " (audit halves)"
         rows.append(
             {
                 "tool": "compliance-mia",
@@ -230,9 +235,72 @@ def run_ours(
                 **figures,
                 "seconds": seconds,
                 "with_refs": seconds + (training.get(mode, 0.0) if mode else 0.0),
-                "refs": f"{count} {mode}" if mode else "-",
+                "refs": refs,
             }
         )
+    return rows
+
+
+# ==================================================================== peer
+def run_sacroml(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, shadow_models: int):
+    """SACRO-ML's LiRA, as its users run it: shadow models on the target's own train ∪ test data.
+
+    SACRO-ML trains ``shadow_models`` models one after another, each on a
+    random ``len(members)`` of members ∪ non-members (its ``X_train`` ∪
+    ``X_test``), pickles them to a scratch directory and scores every record
+    with a Gaussian likelihood test on the logit of the true-class
+    probability. Both of its modes are measured on the *same* shadow models
+    (the second run re-uses the saved ones, so only the first pays for
+    training): ``offline`` (its default: a one-sided test against the OUT
+    Gaussian) and ``online-carlini`` (the IN/OUT likelihood ratio). Scores
+    are read from its per-record report and measured on the same evaluation
+    records as every other attack.
+    """
+    import logging
+    import tempfile
+
+    from sacroml.attacks.likelihood_attack import LIRAAttack
+    from sacroml.attacks.target import Target
+
+    logging.getLogger("sacroml").setLevel(logging.WARNING)
+    for name in ("sacroml.attacks.likelihood_attack", "sacroml.attacks.utils", "sacroml.attacks.attack"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    Xn = X.to_numpy(dtype=np.float64)
+    is_member = np.r_[np.ones(len(split.members), bool), np.zeros(len(split.non_members), bool)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sacroml-") as scratch:
+        for mode in ("offline", "online-carlini"):
+            attack = LIRAAttack(
+                output_dir=scratch,
+                write_report=False,
+                n_shadow_models=shadow_models,
+                mode=mode,
+                report_individual=True,
+            )
+            # a fresh Target per run: SACRO-ML maps the labels to class positions in place
+            target = Target(
+                model=model,
+                X_train=Xn[split.members],
+                y_train=y[split.members],
+                X_test=Xn[split.non_members],
+                y_test=y[split.non_members],
+            )
+            start = time.perf_counter()
+            attack.attack(target)
+            seconds = time.perf_counter() - start
+            scores = np.asarray(attack.attack_metrics[-1]["individual"]["member_prob"], dtype=float)
+            rows.append(
+                {
+                    "tool": "SACRO-ML",
+                    "attack": f"LiRA {mode} (shadow models on the target's train ∪ test data)",
+                    **measure(scores[split.eval_mask], is_member[split.eval_mask]),
+                    # the first mode trains the shadow models; the second re-uses them, so
+                    # its cost from scratch is the first run's (training + one scoring pass)
+                    "seconds": seconds,
+                    "with_refs": seconds if not rows else rows[0]["with_refs"],
+                    "refs": f"{shadow_models} shadow (sequential)",
+                }
+            )
     return rows
 
 
@@ -379,6 +447,24 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the reference-model attacks with this many reference models (e.g. 8), "
         "to compare attacks at 4 with RMIA at more",
     )
+    parser.add_argument(
+        "--online-pool",
+        default="population-and-audit",
+        choices=("population-and-audit", "audit"),
+        help="what online reference models train on (attacks.reference_models.online_pool)",
+    )
+    parser.add_argument(
+        "--online-references",
+        default="",
+        help="comma-separated counts: also run the online attacks with this many online reference "
+        "models trained on halves of the audit records (e.g. 16,64)",
+    )
+    parser.add_argument(
+        "--peer-shadow-models",
+        type=int,
+        default=0,
+        help="also run SACRO-ML's LiRA with this many shadow models (e.g. 100; needs sacroml)",
+    )
     parser.add_argument("--write", type=Path, help="write the tables into this Markdown file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -398,7 +484,9 @@ def main(argv: list[str] | None = None) -> int:
             acc_out = float(
                 (model.predict(X.iloc[split.non_members]) == y[split.non_members]).mean()
             )
-            rows = run_ours(model, X, y, split, count=args.references, seed=args.seed)
+            rows = run_ours(
+                model, X, y, split, count=args.references, seed=args.seed, online_pool=args.online_pool
+            )
             if args.compare_references:
                 rows += run_ours(
                     model,
@@ -411,6 +499,21 @@ def main(argv: list[str] | None = None) -> int:
                         n for n, c in sorted(registry().items()) if c.spec.needs_reference_models
                     ],
                 )
+            for online_count in [int(c) for c in args.online_references.split(",") if c]:
+                rows += run_ours(
+                    model,
+                    X,
+                    y,
+                    split,
+                    count=online_count,
+                    seed=args.seed,
+                    online_pool="audit",
+                    attacks=[
+                        n for n, c in sorted(registry().items()) if c.spec.reference_mode == "online"
+                    ],
+                )
+            if args.peer_shadow_models:
+                rows += run_sacroml(model, X, y, split, shadow_models=args.peer_shadow_models)
             if not args.no_art:
                 rows += run_art(model, X, y, split, count=args.references, seed=args.seed)
             n_eval_members = int(split.eval_mask[: len(split.members)].sum())
