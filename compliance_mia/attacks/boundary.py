@@ -213,6 +213,7 @@ class BoundaryDistance(Attack):
         reference_mode="offline",
         cost="high",
         perturbs_inputs=True,
+        query_setting="boundary_queries",
         citation=CITATION,
     )
 

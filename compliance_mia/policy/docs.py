@@ -207,7 +207,7 @@ attacks:
   label_only_noise: 0.05
   label_only_queries: 16
   lira_variance: auto              # auto | fixed | per-record
-  boundary_queries: 32             # decision-boundary attack: label queries per record and model
+  boundary_queries: 16             # decision-boundary attack: label queries per record and model
   boundary_directions: random      # random | features
   reference_models: {count: 8, mode: both}
 """

@@ -384,7 +384,7 @@ class AttacksSpec(_Strict):
         16, ge=2, le=512, description="Label-only robustness attack: perturbed queries per record."
     )
     boundary_queries: int = Field(
-        32,
+        16,
         ge=5,
         le=1024,
         description="Decision-boundary attack: label queries per record and model (one for the record itself, "
