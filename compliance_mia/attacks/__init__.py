@@ -17,7 +17,8 @@ lira                      lira-offline, lira-online                      offline
 rmia                      rmia-offline, rmia-online                      offline, online
 qmia                      qmia (quantile regression on the population)   –
 bayes                     base-offline                                   offline
-bavaria                   bavaria-offline, bavaria-online                offline, online
+bavaria                   bavaria-offline, bavaria-online,               offline, online,
+                          bavaria-rmia-online (rank average)             online
 combined                  combined-offline, combined-online              offline, online
 ========================  =============================================  ==================
 """

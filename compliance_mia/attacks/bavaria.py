@@ -186,3 +186,56 @@ class BavariaOnline(Attack):
             reference_mode="online",
             reference_models=refs.count,
         )
+
+
+@register
+class BavariaRmiaOnline(Attack):
+    """The mean of BaVarIA online's and RMIA online's ranks over the audit records.
+
+    The two read the same reference models differently: BaVarIA compares
+    φ with each record's own IN and OUT distributions (strong when a record's
+    IN and OUT values separate), RMIA compares the record's likelihood ratio
+    with those of population records (strong at the low-FPR end, where a
+    per-record Gaussian is least reliable). On HI · RandomForest (see
+    docs/attack-benchmark.md) their rank average beats both at every count
+    of reference models tried. No weight is learnt and no membership is read:
+    the ranks are taken over the audit records' scores alone, so a record's
+    score depends on the other audit records' scores but not on their labels.
+    """
+
+    spec = AttackSpec(
+        name="bavaria-rmia-online",
+        title="BaVarIA + RMIA (online, rank average)",
+        family="reference",
+        summary="Averages how suspicious each record looks to BaVarIA and to RMIA, two attacks that "
+        "read the same reference models in different ways.",
+        signal="mean rank of BaVarIA online's and RMIA online's scores",
+        requires=frozenset({Signal.TRUE_CLASS_SCORE}),
+        reference_mode="online",
+        cost="high",
+        needs_population=True,
+        citation=CITATION + "; Zarifzadeh et al., ICML 2024 (RMIA)",
+    )
+
+    def run(self, ctx: AttackContext) -> AttackResult:
+        from scipy.stats import rankdata
+
+        from compliance_mia.attacks.rmia import RmiaOnline
+
+        bavaria = BavariaOnline().run(ctx)
+        rmia = RmiaOnline().run(ctx)
+        n = max(len(bavaria.scores), 1)
+        scores = (rankdata(bavaria.scores) + rankdata(rmia.scores)) / (2 * n)
+        return AttackResult(
+            scores=scores,
+            parameters={
+                "attack_training_records": "none (no weight is learnt: a fixed average of two "
+                "attacks' ranks over the audit records; their membership is never read)",
+                "scored_records": "audit records",
+                "combination": "mean of the ranks (ties averaged) of bavaria-online and rmia-online, "
+                "divided by the number of audit records",
+                "bavaria": {k: v for k, v in bavaria.parameters.items() if k.startswith("prior_")},
+            },
+            reference_mode="online",
+            reference_models=bavaria.reference_models,
+        )

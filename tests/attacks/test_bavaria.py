@@ -48,3 +48,17 @@ def test_online_scores_are_the_student_t_likelihood_ratio(overfit_model, split):
     expected = stats.t.logpdf(phi, n_in, m_in, s_in) - stats.t.logpdf(phi, n_out, m_out, s_out)
     np.testing.assert_allclose(result.scores, expected)
     assert result.parameters["prior_in_nu"] > 0 and result.parameters["prior_out_sigma2"] > 0
+
+
+def test_rank_average_is_the_mean_rank_of_bavaria_and_rmia(overfit_model, split):
+    from scipy.stats import rankdata
+
+    from compliance_mia.attacks.bavaria import BavariaRmiaOnline
+    from compliance_mia.attacks.rmia import RmiaOnline
+
+    ctx = make_context(overfit_model, split)
+    result = BavariaRmiaOnline().run(ctx)
+    n = len(split.audit)
+    expected = (rankdata(BavariaOnline().run(ctx).scores) + rankdata(RmiaOnline().run(ctx).scores)) / (2 * n)
+    np.testing.assert_allclose(result.scores, expected)
+    assert 0 < result.scores.min() and result.scores.max() <= 1

@@ -55,6 +55,7 @@ def test_registry_is_complete():
         "boundary-distance",
         "bavaria-offline",
         "bavaria-online",
+        "bavaria-rmia-online",
     }
     assert expected <= set(ATTACKS)
     for name, cls in registry().items():
