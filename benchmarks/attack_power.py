@@ -136,10 +136,24 @@ def make_split(n: int, seed: int) -> Split:
 
 # ================================================================= metrics
 def measure(scores: np.ndarray, is_member: np.ndarray) -> dict[str, float]:
+    """AUC and TPR at each FPR of FPRS, with the assessment's own 95 % intervals.
+
+    TPR intervals are the threshold-adjusted Clopper–Pearson intervals the
+    reports use (compliance_mia.metrics: they also cover the uncertainty of
+    the threshold read from the non-members); the AUC interval is DeLong's.
+    """
+    from compliance_mia.metrics._intervals import delong_auc_interval, tpr_interval
+    from compliance_mia.metrics._ranking import ScoreGroups
+    from compliance_mia.metrics._ranking import roc_curve as exact_roc
+
     fprs, tprs, _ = roc_curve(is_member, scores)
     out = {"auc": float(roc_auc_score(is_member, scores))}
+    out["auc_ci"] = delong_auc_interval(ScoreGroups.build(scores, is_member), confidence=0.95)
+    roc = exact_roc(np.asarray(scores, dtype=float), np.asarray(is_member, dtype=bool))
     for level in FPRS:
         out[f"tpr@{level:g}"] = float(tprs[fprs <= level + 1e-12].max())
+        interval = tpr_interval(roc, level, confidence=0.95)
+        out[f"tpr@{level:g}_ci"] = (interval.lower, interval.upper)
     return out
 
 
@@ -392,17 +406,29 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _with_ci(r: dict, key: str) -> str:
+    value = _pct(r[key])
+    if f"{key}_ci" not in r:
+        return value
+    lo, hi = r[f"{key}_ci"]
+    return f"{value} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
 def format_table(rows: list[dict]) -> str:
+    """The result rows; intervals are 95 % (TPR: threshold-adjusted Clopper–Pearson; AUC: DeLong)."""
     lines = [
         "| tool | attack | reference models | AUC | TPR@0.1% FPR | TPR@1% FPR | seconds | with "
         "refs |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        auc = f"{r['auc']:.3f}"
+        if "auc_ci" in r:
+            auc += f" [{r['auc_ci'][0]:.3f}, {r['auc_ci'][1]:.3f}]"
         lines.append(
-            f"| {r['tool']} | {r['attack']} | {r['refs']} | {r['auc']:.3f} | "
-            f"{_pct(r['tpr@0.001'])} | "
-            f"{_pct(r['tpr@0.01'])} | {r['seconds']:.1f} | {r['with_refs']:.1f} |"
+            f"| {r['tool']} | {r['attack']} | {r['refs']} | {auc} | "
+            f"{_with_ci(r, 'tpr@0.001')} | "
+            f"{_with_ci(r, 'tpr@0.01')} | {r['seconds']:.1f} | {r['with_refs']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -465,6 +491,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also run SACRO-ML's LiRA with this many shadow models (e.g. 100; needs sacroml)",
     )
+    parser.add_argument(
+        "--null-control",
+        default="",
+        help="comma-separated attacks to run also against a null target: the same estimator trained on "
+        "population records only, so no audit record is a member (every interval should contain "
+        "chance); 8 reference models per mode, online ones on audit halves",
+    )
     parser.add_argument("--write", type=Path, help="write the tables into this Markdown file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -512,6 +545,23 @@ def main(argv: list[str] | None = None) -> int:
                         n for n, c in sorted(registry().items()) if c.spec.reference_mode == "online"
                     ],
                 )
+            if args.null_control:
+                null_model = make_model(
+                    model_name, int_seed(args.seed, "benchmark-null", dataset, model_name)
+                )
+                take = rng(args.seed, "benchmark-null-rows").permutation(split.population)
+                null_model.fit(X.iloc[take[: len(split.members)]], y[take[: len(split.members)]])
+                for r in run_ours(
+                    null_model,
+                    X,
+                    y,
+                    split,
+                    count=8,
+                    seed=args.seed,
+                    online_pool="audit",
+                    attacks=args.null_control.split(","),
+                ):
+                    rows.append({**r, "attack": f"{r['attack']} (null control)"})
             if args.peer_shadow_models:
                 rows += run_sacroml(model, X, y, split, shadow_models=args.peer_shadow_models)
             if not args.no_art:
