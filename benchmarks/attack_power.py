@@ -252,7 +252,13 @@ def run_ours(
                 "refs": refs,
             }
         )
+        _progress(rows[-1])
     return rows
+
+
+def _progress(row: dict) -> None:
+    """One finished row on stderr at once, so a long run's figures survive an interruption."""
+    print(format_table([row]).splitlines()[-1], file=sys.stderr, flush=True)
 
 
 # ==================================================================== peer
@@ -315,6 +321,7 @@ def run_sacroml(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, shadow_m
                     "refs": f"{shadow_models} shadow (sequential)",
                 }
             )
+            _progress(rows[-1])
     return rows
 
 
@@ -467,6 +474,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-art", action="store_true", help="skip the ART baselines")
     parser.add_argument(
+        "--base-attacks",
+        default="all",
+        help="comma-separated attacks for the main run at --references (default all; 'none' skips it)",
+    )
+    parser.add_argument(
         "--compare-references",
         type=int,
         default=0,
@@ -517,9 +529,18 @@ def main(argv: list[str] | None = None) -> int:
             acc_out = float(
                 (model.predict(X.iloc[split.non_members]) == y[split.non_members]).mean()
             )
-            rows = run_ours(
-                model, X, y, split, count=args.references, seed=args.seed, online_pool=args.online_pool
-            )
+            rows = []
+            if args.base_attacks != "none":
+                rows += run_ours(
+                    model,
+                    X,
+                    y,
+                    split,
+                    count=args.references,
+                    seed=args.seed,
+                    online_pool=args.online_pool,
+                    attacks=None if args.base_attacks == "all" else args.base_attacks.split(","),
+                )
             if args.compare_references:
                 rows += run_ours(
                     model,
