@@ -450,6 +450,8 @@ def summary(rows: list[dict]) -> str:
         ("any attack", ours),
         ("offline (no online reference models)", [r for r in ours if "online" not in r["refs"]]),
     ):
+        if not pool:  # e.g. --base-attacks none: only online rows
+            continue
         best = max(pool, key=lambda r: r["tpr@0.01"])
         line = (
             f"Strongest at 1% FPR, {label}: compliance-mia {best['attack']} "
