@@ -23,6 +23,15 @@ low-FPR figures); wall time of the attack itself, and including the
 reference (shadow) models it needs. With ~2,200 evaluation non-members a
 TPR at 0.1 % FPR rests on about 2 false positives: read it as indicative.
 
+Options for issue 16: ``--peer-shadow-models 100`` also runs SACRO-ML's LiRA
+(shadow models on the target's own train ∪ test records, both of its modes);
+``--online-references 8,64`` runs the online attacks again with that many
+online reference models trained on halves of the audit records
+(``online_pool: audit``); ``--null-control`` runs chosen attacks against a
+target trained on population records only (every interval should contain
+chance); ``--base-attacks`` restricts the main run. Every TPR and AUC comes
+with its 95 % interval.
+
 Run (low priority; about 20-40 minutes on 2 cores)::
 
     nice -n 19 python benchmarks/attack_power.py --write docs/attack-benchmark.md
