@@ -23,6 +23,15 @@ low-FPR figures); wall time of the attack itself, and including the
 reference (shadow) models it needs. With ~2,200 evaluation non-members a
 TPR at 0.1 % FPR rests on about 2 false positives: read it as indicative.
 
+Options for issue 16: ``--peer-shadow-models 100`` also runs SACRO-ML's LiRA
+(shadow models on the target's own train ∪ test records, both of its modes);
+``--online-references 8,64`` runs the online attacks again with that many
+online reference models trained on halves of the audit records
+(``online_pool: audit``); ``--null-control`` runs chosen attacks against a
+target trained on population records only (every interval should contain
+chance); ``--base-attacks`` restricts the main run. Every TPR and AUC comes
+with its 95 % interval.
+
 Run (low priority; about 20-40 minutes on 2 cores)::
 
     nice -n 19 python benchmarks/attack_power.py --write docs/attack-benchmark.md
@@ -136,10 +145,24 @@ def make_split(n: int, seed: int) -> Split:
 
 # ================================================================= metrics
 def measure(scores: np.ndarray, is_member: np.ndarray) -> dict[str, float]:
+    """AUC and TPR at each FPR of FPRS, with the assessment's own 95 % intervals.
+
+    TPR intervals are the threshold-adjusted Clopper–Pearson intervals the
+    reports use (compliance_mia.metrics: they also cover the uncertainty of
+    the threshold read from the non-members); the AUC interval is DeLong's.
+    """
+    from compliance_mia.metrics._intervals import delong_auc_interval, tpr_interval
+    from compliance_mia.metrics._ranking import ScoreGroups
+    from compliance_mia.metrics._ranking import roc_curve as exact_roc
+
     fprs, tprs, _ = roc_curve(is_member, scores)
     out = {"auc": float(roc_auc_score(is_member, scores))}
+    out["auc_ci"] = delong_auc_interval(ScoreGroups.build(scores, is_member), confidence=0.95)
+    roc = exact_roc(np.asarray(scores, dtype=float), np.asarray(is_member, dtype=bool))
     for level in FPRS:
         out[f"tpr@{level:g}"] = float(tprs[fprs <= level + 1e-12].max())
+        interval = tpr_interval(roc, level, confidence=0.95)
+        out[f"tpr@{level:g}_ci"] = (interval.lower, interval.upper)
     return out
 
 
@@ -153,6 +176,7 @@ def run_ours(
     count: int,
     seed: int,
     attacks: list[str] | None = None,
+    online_pool: str = "population-and-audit",
 ):
     """Every registered attack (or only ``attacks``) with ``count`` reference models per mode."""
     classes = np.asarray(model.classes_)
@@ -195,6 +219,7 @@ def run_ours(
                 backend="loky",
                 n_jobs=2,
                 use_cache=False,
+                online_pool=online_pool,
             )
             training[mode] = time.perf_counter() - start
         return built[mode]
@@ -223,6 +248,9 @@ def run_ours(
         result = cls().run(ctx)
         seconds = time.perf_counter() - start
         figures = measure(result.scores[split.eval_mask], is_member[split.eval_mask])
+        refs = f"{count} {mode}" if mode else "-"
+        if mode == "online" and online_pool == "audit":
+            refs += " (audit halves)"
         rows.append(
             {
                 "tool": "compliance-mia",
@@ -230,9 +258,79 @@ def run_ours(
                 **figures,
                 "seconds": seconds,
                 "with_refs": seconds + (training.get(mode, 0.0) if mode else 0.0),
-                "refs": f"{count} {mode}" if mode else "-",
+                "refs": refs,
             }
         )
+        _progress(rows[-1])
+    return rows
+
+
+def _progress(row: dict) -> None:
+    """One finished row on stderr at once, so a long run's figures survive an interruption."""
+    print(format_table([row]).splitlines()[-1], file=sys.stderr, flush=True)
+
+
+# ==================================================================== peer
+def run_sacroml(model, X: pd.DataFrame, y: np.ndarray, split: Split, *, shadow_models: int):
+    """SACRO-ML's LiRA, as its users run it: shadow models on the target's own train ∪ test data.
+
+    SACRO-ML trains ``shadow_models`` models one after another, each on a
+    random ``len(members)`` of members ∪ non-members (its ``X_train`` ∪
+    ``X_test``), pickles them to a scratch directory and scores every record
+    with a Gaussian likelihood test on the logit of the true-class
+    probability. Both of its modes are measured on the *same* shadow models
+    (the second run re-uses the saved ones, so only the first pays for
+    training): ``offline`` (its default: a one-sided test against the OUT
+    Gaussian) and ``online-carlini`` (the IN/OUT likelihood ratio). Scores
+    are read from its per-record report and measured on the same evaluation
+    records as every other attack.
+    """
+    import logging
+    import tempfile
+
+    from sacroml.attacks.likelihood_attack import LIRAAttack
+    from sacroml.attacks.target import Target
+
+    logging.getLogger("sacroml").setLevel(logging.WARNING)
+    for name in ("sacroml.attacks.likelihood_attack", "sacroml.attacks.utils", "sacroml.attacks.attack"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    Xn = X.to_numpy(dtype=np.float64)
+    is_member = np.r_[np.ones(len(split.members), bool), np.zeros(len(split.non_members), bool)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sacroml-") as scratch:
+        for mode in ("offline", "online-carlini"):
+            attack = LIRAAttack(
+                output_dir=scratch,
+                write_report=False,
+                n_shadow_models=shadow_models,
+                mode=mode,
+                report_individual=True,
+            )
+            # a fresh Target per run: SACRO-ML maps the labels to class positions in place
+            target = Target(
+                model=model,
+                X_train=Xn[split.members],
+                y_train=y[split.members],
+                X_test=Xn[split.non_members],
+                y_test=y[split.non_members],
+            )
+            start = time.perf_counter()
+            attack.attack(target)
+            seconds = time.perf_counter() - start
+            scores = np.asarray(attack.attack_metrics[-1]["individual"]["member_prob"], dtype=float)
+            rows.append(
+                {
+                    "tool": "SACRO-ML",
+                    "attack": f"LiRA {mode} (shadow models on the target's train ∪ test data)",
+                    **measure(scores[split.eval_mask], is_member[split.eval_mask]),
+                    # the first mode trains the shadow models; the second re-uses them, so
+                    # its cost from scratch is the first run's (training + one scoring pass)
+                    "seconds": seconds,
+                    "with_refs": seconds if not rows else rows[0]["with_refs"],
+                    "refs": f"{shadow_models} shadow (sequential)",
+                }
+            )
+            _progress(rows[-1])
     return rows
 
 
@@ -324,17 +422,29 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def _with_ci(r: dict, key: str) -> str:
+    value = _pct(r[key])
+    if f"{key}_ci" not in r:
+        return value
+    lo, hi = r[f"{key}_ci"]
+    return f"{value} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
 def format_table(rows: list[dict]) -> str:
+    """The result rows; intervals are 95 % (TPR: threshold-adjusted Clopper–Pearson; AUC: DeLong)."""
     lines = [
         "| tool | attack | reference models | AUC | TPR@0.1% FPR | TPR@1% FPR | seconds | with "
         "refs |",
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        auc = f"{r['auc']:.3f}"
+        if "auc_ci" in r:
+            auc += f" [{r['auc_ci'][0]:.3f}, {r['auc_ci'][1]:.3f}]"
         lines.append(
-            f"| {r['tool']} | {r['attack']} | {r['refs']} | {r['auc']:.3f} | "
-            f"{_pct(r['tpr@0.001'])} | "
-            f"{_pct(r['tpr@0.01'])} | {r['seconds']:.1f} | {r['with_refs']:.1f} |"
+            f"| {r['tool']} | {r['attack']} | {r['refs']} | {auc} | "
+            f"{_with_ci(r, 'tpr@0.001')} | "
+            f"{_with_ci(r, 'tpr@0.01')} | {r['seconds']:.1f} | {r['with_refs']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -349,6 +459,8 @@ def summary(rows: list[dict]) -> str:
         ("any attack", ours),
         ("offline (no online reference models)", [r for r in ours if "online" not in r["refs"]]),
     ):
+        if not pool:  # e.g. --base-attacks none: only online rows
+            continue
         best = max(pool, key=lambda r: r["tpr@0.01"])
         line = (
             f"Strongest at 1% FPR, {label}: compliance-mia {best['attack']} "
@@ -373,11 +485,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-art", action="store_true", help="skip the ART baselines")
     parser.add_argument(
+        "--base-attacks",
+        default="all",
+        help="comma-separated attacks for the main run at --references (default all; 'none' skips it)",
+    )
+    parser.add_argument(
         "--compare-references",
         type=int,
         default=0,
         help="also run the reference-model attacks with this many reference models (e.g. 8), "
         "to compare attacks at 4 with RMIA at more",
+    )
+    parser.add_argument(
+        "--online-pool",
+        default="population-and-audit",
+        choices=("population-and-audit", "audit"),
+        help="what online reference models train on (attacks.reference_models.online_pool)",
+    )
+    parser.add_argument(
+        "--online-references",
+        default="",
+        help="comma-separated counts: also run the online attacks with this many online reference "
+        "models trained on halves of the audit records (e.g. 16,64)",
+    )
+    parser.add_argument(
+        "--peer-shadow-models",
+        type=int,
+        default=0,
+        help="also run SACRO-ML's LiRA with this many shadow models (e.g. 100; needs sacroml)",
+    )
+    parser.add_argument(
+        "--null-control",
+        default="",
+        help="comma-separated attacks to run also against a null target: the same estimator trained on "
+        "population records only, so no audit record is a member (every interval should contain "
+        "chance); 8 reference models per mode, online ones on audit halves",
     )
     parser.add_argument("--write", type=Path, help="write the tables into this Markdown file")
     args = parser.parse_args(argv)
@@ -398,7 +540,18 @@ def main(argv: list[str] | None = None) -> int:
             acc_out = float(
                 (model.predict(X.iloc[split.non_members]) == y[split.non_members]).mean()
             )
-            rows = run_ours(model, X, y, split, count=args.references, seed=args.seed)
+            rows = []
+            if args.base_attacks != "none":
+                rows += run_ours(
+                    model,
+                    X,
+                    y,
+                    split,
+                    count=args.references,
+                    seed=args.seed,
+                    online_pool=args.online_pool,
+                    attacks=None if args.base_attacks == "all" else args.base_attacks.split(","),
+                )
             if args.compare_references:
                 rows += run_ours(
                     model,
@@ -411,6 +564,38 @@ def main(argv: list[str] | None = None) -> int:
                         n for n, c in sorted(registry().items()) if c.spec.needs_reference_models
                     ],
                 )
+            for online_count in [int(c) for c in args.online_references.split(",") if c]:
+                rows += run_ours(
+                    model,
+                    X,
+                    y,
+                    split,
+                    count=online_count,
+                    seed=args.seed,
+                    online_pool="audit",
+                    attacks=[
+                        n for n, c in sorted(registry().items()) if c.spec.reference_mode == "online"
+                    ],
+                )
+            if args.null_control:
+                null_model = make_model(
+                    model_name, int_seed(args.seed, "benchmark-null", dataset, model_name)
+                )
+                take = rng(args.seed, "benchmark-null-rows").permutation(split.population)
+                null_model.fit(X.iloc[take[: len(split.members)]], y[take[: len(split.members)]])
+                for r in run_ours(
+                    null_model,
+                    X,
+                    y,
+                    split,
+                    count=8,
+                    seed=args.seed,
+                    online_pool="audit",
+                    attacks=args.null_control.split(","),
+                ):
+                    rows.append({**r, "attack": f"{r['attack']} (null control)"})
+            if args.peer_shadow_models:
+                rows += run_sacroml(model, X, y, split, shadow_models=args.peer_shadow_models)
             if not args.no_art:
                 rows += run_art(model, X, y, split, count=args.references, seed=args.seed)
             n_eval_members = int(split.eval_mask[: len(split.members)].sum())

@@ -12,14 +12,29 @@ policy's ``budget_seconds`` can be honoured before anything runs:
   every audit and population record with each model;
 * scoring costs ``record_seconds`` per audit and population record
   (:class:`~compliance_mia.attacks.base.AttackSpec`);
-* label-only robustness sends ``label_only_queries`` perturbed copies of
-  each audit record to the target (and to every reference model when
-  calibrated).
+* attacks that perturb inputs send the queries per record their
+  ``query_setting`` names (``label_only_queries`` for label-only
+  robustness, ``boundary_queries`` for the decision-boundary search) to the
+  target, and to every reference model when calibrated.
 
 Within a budget the cheapest attacks are kept first; an attack that does
 not fit is skipped with the time it would have needed. When the reference
 models of a mode cannot fit at the policy's count, the plan proposes a
 smaller count (at least :data:`MIN_REFERENCE_MODELS`) and says so.
+
+**Offline or online by budget.** With ``reference_models.mode: both`` and a
+budget that cannot pay for both modes' reference models, the plan keeps the
+*online* mode first: it is the auditor's threat model (she holds the
+training set and can train with each audited record) and gives the higher,
+so the more cautious, leakage figure; offline attacks then run only if the
+rest of the budget fits them, and say so when they do not.
+
+**Threat models.** Every figure belongs to one threat model
+(:data:`THREAT_MODELS`): *offline* — an outside attacker with the model's
+outputs and population data only (reference-free attacks included); or
+*online* — one who can also train models with the target record, as the
+auditor can. The plan states which selected attacks represent which
+(``PlanResult.threat_models`` and a note per threat model).
 """
 
 from __future__ import annotations
@@ -39,6 +54,16 @@ QUERY_SECONDS = 2e-5
 #: seconds to predict one record with one reference model (rough)
 PREDICT_SECONDS = 1e-5
 _COST_RANK = {"low": 0, "medium": 1, "high": 2}
+#: what each threat model assumes the attacker has, in words for the plan and the report
+THREAT_MODELS = {
+    "offline": "an outside attacker with the model's outputs and population data only",
+    "online": "an attacker who can also train models with the target record, as the auditor can",
+}
+
+
+def threat_model(spec: AttackSpec) -> str:
+    """'online' for attacks whose reference models trained with the audited records, else 'offline'."""
+    return "online" if spec.reference_mode == "online" else "offline"
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,8 @@ class PlanResult:
     reference_modes: frozenset[str]
     reference_count: int = 0
     estimated_seconds: dict[str, float] = field(default_factory=dict)
+    #: selected attack → "offline" or "online" (see :data:`THREAT_MODELS`)
+    threat_models: dict[str, str] = field(default_factory=dict)
 
 
 def estimate_fit_seconds(n_train: int) -> float:
@@ -197,7 +224,10 @@ def make_plan(
     }
 
     def train_cost(mode: str, count: int) -> float:
-        pool = n_population + (n_audit if mode == "online" else 0)
+        if mode == "online" and refs.online_pool == "audit":
+            pool = n_audit
+        else:
+            pool = n_population + (n_audit if mode == "online" else 0)
         fit = fit_seconds if fit_seconds is not None else estimate_fit_seconds(pool // 2)
         return reference_seconds(
             count=count,
@@ -212,7 +242,7 @@ def make_plan(
             s,
             n_audit=n_audit,
             n_population=n_population,
-            queries_per_record=spec.label_only_queries,
+            queries_per_record=int(getattr(spec, s.query_setting)),
             count=count,
         )
 
@@ -233,11 +263,30 @@ def make_plan(
                 f"is costed with {count} (attacks are weaker with fewer reference models)"
             )
 
+    # with both modes wanted and a budget that cannot train both, online goes first (see above)
+    online_first = False
+    if budget is not None and refs.mode == "both":
+        modes_wanted = {reg[n].spec.reference_mode for n in candidates} - {None}
+        if modes_wanted == {"offline", "online"}:
+            online_first = train_cost("offline", count) + train_cost("online", count) > budget
+            if online_first:
+                notes.append(
+                    f"the time budget ({budget:g} s) cannot train both offline and online reference "
+                    "models; online attacks (the auditor's threat model, the higher figure) are "
+                    "planned first, offline ones only as far as the rest of the budget allows"
+                )
+
+    def mode_rank(n: str) -> int:
+        mode = reg[n].spec.reference_mode
+        if mode is None:
+            return 0
+        return 1 if (mode == "online") == online_first else 2
+
     # cheapest first, so a budget keeps as many attacks as it can
     order = sorted(
         candidates,
         key=lambda n: (
-            reg[n].spec.needs_reference_models,
+            mode_rank(n),
             _COST_RANK[reg[n].spec.cost],
             own_cost(reg[n].spec, count),
             n,
@@ -301,6 +350,14 @@ def make_plan(
                 "no attack using reference models runs, so the strongest attacks are missing: "
                 + blocked[0]
             )
+    threats = {name: threat_model(reg[name].spec) for name in selected}
+    for model in ("offline", "online"):
+        names = sorted(n for n, t in threats.items() if t == model)
+        if names:
+            notes.append(
+                f"{model} threat model ({THREAT_MODELS[model]}): the figures of "
+                + ", ".join(names)
+            )
     if budget is not None and selected:
         notes.append(f"estimated time of the selected attacks: about {spent:.0f} s of {budget:g} s")
     return PlanResult(
@@ -309,4 +366,5 @@ def make_plan(
         reference_modes=frozenset(modes),
         reference_count=count if modes else refs.count,
         estimated_seconds=estimates,
+        threat_models=threats,
     )

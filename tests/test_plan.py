@@ -10,7 +10,7 @@ from compliance_mia.exposure import Exposure
 from compliance_mia.plan import describe_registry, estimate_fit_seconds, make_plan
 from compliance_mia.policy.schema import Policy
 
-LABEL_ONLY = {"gap", "label-robustness", "label-robustness-calibrated"}
+LABEL_ONLY = {"gap", "label-robustness", "label-robustness-calibrated", "boundary-distance"}
 
 
 def _policy(exposure: dict | None = None, attacks: dict | None = None) -> Policy:
@@ -172,3 +172,58 @@ def test_describe_registry_lists_every_attack_with_needs():
     for row in rows:
         assert set(row) >= {"name", "title", "family", "needs", "reference_models", "cost"}
         assert all(isinstance(v, str) for v in row.values())
+
+
+def test_every_selected_attack_has_its_threat_model_stated():
+    result = _plan(_policy(attacks={"reference_models": {"mode": "both"}}))
+    assert result.threat_models["rmia-online"] == "online"
+    assert result.threat_models["rmia-offline"] == "offline"
+    assert result.threat_models["loss"] == "offline"  # reference-free: an outside attacker
+    assert set(result.threat_models) == set(result.selected)
+    online = next(n for n in result.plan.notes if n.startswith("online threat model"))
+    offline = next(n for n in result.plan.notes if n.startswith("offline threat model"))
+    assert "train models with the target record" in online and "rmia-online" in online
+    assert "population data only" in offline and "rmia-offline" in offline
+    assert "rmia-online" not in offline
+
+
+def test_tight_budget_with_both_modes_plans_online_first():
+    policy = _policy(
+        attacks={"budget_seconds": 70, "reference_models": {"mode": "both", "count": 8, "n_jobs": 1}}
+    )
+    # 8 models × 8 s = 64 s per mode: one mode fits, both do not
+    result = _plan(policy, fit_seconds=8.0, n_audit=200, n_population=400)
+    assert result.reference_count == 8
+    assert "rmia-online" in result.selected and "lira-online" in result.selected
+    assert "rmia-offline" not in result.selected
+    selected, why = _reasons(result)["rmia-offline"]
+    assert "time budget" in why
+    assert any("online attacks (the auditor's threat model" in n for n in result.plan.notes)
+    # a budget that fits both keeps both
+    roomy = _plan(policy.model_copy(update={"attacks": policy.attacks.model_copy(update={"budget_seconds": 300})}),
+                  fit_seconds=8.0, n_audit=200, n_population=400)
+    assert {"rmia-online", "rmia-offline"} <= set(roomy.selected)
+    assert not any("cannot train both" in n for n in roomy.plan.notes)
+
+
+def test_online_pool_of_audit_records_is_costed_on_the_smaller_pool():
+    base = {"mode": "online", "count": 8, "n_jobs": 1}
+    wide = _plan(_policy(attacks={"reference_models": base}), n_audit=2000, n_population=20000)
+    narrow = _plan(
+        _policy(attacks={"reference_models": {**base, "online_pool": "audit"}}), n_audit=2000, n_population=20000
+    )
+
+    def online_total(result):  # the training is charged to whichever online attack comes first
+        return sum(v for n, v in result.estimated_seconds.items() if registry()[n].spec.reference_mode == "online")
+
+    assert online_total(narrow) < online_total(wide) - 10
+
+
+def test_boundary_attack_is_costed_with_its_own_query_budget():
+    small = _plan(_policy(attacks={"boundary_queries": 8}), fit_seconds=1.0)
+    large = _plan(_policy(attacks={"boundary_queries": 512}), fit_seconds=1.0)
+    assert "boundary-distance" in small.selected
+    assert large.estimated_seconds["boundary-distance"] > small.estimated_seconds["boundary-distance"]
+    assert large.estimated_seconds["label-robustness-calibrated"] == small.estimated_seconds[
+        "label-robustness-calibrated"
+    ]

@@ -9,6 +9,7 @@ module                    attacks                                        referen
 ========================  =============================================  ==================
 label_only                gap, label-robustness,                         –, –, offline
                           label-robustness-calibrated
+boundary                  boundary-distance (label-only line search)     offline
 threshold                 loss, confidence, entropy, modified-entropy    –
 calibrated                calibrated-loss                                offline
 shadow                    shadow                                         offline
@@ -16,12 +17,16 @@ lira                      lira-offline, lira-online                      offline
 rmia                      rmia-offline, rmia-online                      offline, online
 qmia                      qmia (quantile regression on the population)   –
 bayes                     base-offline                                   offline
+bavaria                   bavaria-offline, bavaria-online,               offline, online,
+                          bavaria-rmia-online (rank average)             online
 combined                  combined-offline, combined-online              offline, online
 ========================  =============================================  ==================
 """
 
 from compliance_mia.attacks import (  # noqa: F401 - registration
+    bavaria,
     bayes,
+    boundary,
     calibrated,
     combined,
     label_only,

@@ -54,7 +54,9 @@ class AttackSpec:
     cost: Cost = "low"
     citation: str = ""
     needs_population: bool = False  #: reads the attacker's background (population) records
-    perturbs_inputs: bool = False  #: sends label_only_queries perturbed copies of each record
+    perturbs_inputs: bool = False  #: sends perturbed copies of each record (how many: query_setting)
+    #: the AttacksSpec field holding the queries per record a perturbing attack sends to each model
+    query_setting: str = "label_only_queries"
     record_seconds: float = 2e-6  #: rough scoring time per record (no queries, no training)
 
     @property

@@ -41,7 +41,10 @@ at the outputs' resolution, see :func:`~._signals.resolution_clip`):
    was fitted on it.
 
 The online variant (:class:`CombinedOnline`) uses LiRA online's and RMIA
-online's statistics instead and no regression feature.
+online's statistics instead and no regression feature; its pseudo-targets
+learn from population *and* audit records (reference model k's IN/OUT split
+of both is the attacker's own choice), so it also works when online
+reference models train on halves of the audit records only.
 """
 
 from __future__ import annotations
@@ -412,26 +415,34 @@ class CombinedOnline(Attack):
         std_in = _pooled_std(phi_pop, population_in)
         std_out = _pooled_std(phi_pop, ~population_in)
 
+        # pseudo-targets learn from every record the attacker's own models split into IN and OUT:
+        # population records and audit records alike (reference model k's membership is her
+        # choice; the *target's* membership of the audit records is never read)
+        phi_pool = np.hstack([phi_pop, phi_aud])
+        p_pool = np.hstack([p_pop, p_aud])
+        pool_in = np.hstack([population_in, audit_in])
+        if not population_in.any():  # online_pool: audit, population records are OUT everywhere
+            std_in, std_out = _pooled_std(phi_aud, audit_in), _pooled_std(phi_aud, ~audit_in)
         rows, labels = [], []
         for k in range(refs.count):
             others = pseudo_target_references(k, refs.count)
-            is_in = population_in[others]
+            is_in = pool_in[others]
             usable = is_in.any(axis=0) & (~is_in).any(axis=0)
             if not usable.any():
                 continue
             rows.append(
                 online_features(
-                    phi_pop[k, usable],
-                    p_pop[k, usable],
-                    phi_pop[others][:, usable],
-                    p_pop[others][:, usable],
+                    phi_pool[k, usable],
+                    p_pool[k, usable],
+                    phi_pool[others][:, usable],
+                    p_pool[others][:, usable],
                     is_in[:, usable],
                     clip=clip,
                     std_in=std_in,
                     std_out=std_out,
                 )
             )
-            labels.append(population_in[k, usable])
+            labels.append(pool_in[k, usable])
         if not rows:
             raise ValueError("no population record has both IN and OUT references to learn from")
         X_train, y_train = np.vstack(rows), np.concatenate(labels)
@@ -455,9 +466,9 @@ class CombinedOnline(Attack):
         return AttackResult(
             scores=scores,
             parameters={
-                "attack_training_records": f"{len(y_train)} rows: population records of each "
-                "reference model, labelled by whether that model trained on them (leave one "
-                "reference out; audit records never train the regression)",
+                "attack_training_records": f"{len(y_train)} rows: population and audit records of "
+                "each reference model, labelled by whether that model trained on them (leave one "
+                "reference out; the target's membership of the audit records is never read)",
                 "scored_records": "audit records",
                 "features": list(ONLINE_FEATURES),
                 "weights": {

@@ -207,6 +207,8 @@ attacks:
   label_only_noise: 0.05
   label_only_queries: 16
   lira_variance: auto              # auto | fixed | per-record
+  boundary_queries: 16             # decision-boundary attack: label queries per record and model
+  boundary_directions: random      # random | features
   reference_models: {count: 8, mode: both}
 """
     ],
@@ -217,6 +219,7 @@ reference_models:
   mode: both                       # offline | online | both
   estimator: {class: sklearn.ensemble.RandomForestClassifier, params: {n_estimators: 100}}
   population_fraction: 0.5
+  online_pool: audit               # population-and-audit | audit
   backend: dask                    # loky | threading | sequential | dask | ray
   n_jobs: -1
   scheduler_address: tcp://scheduler.internal:8786

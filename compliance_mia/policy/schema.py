@@ -343,6 +343,12 @@ class ReferenceModelsSpec(_Strict):
         lt=1,
         description="Without a population file, the share of non-members set aside as attacker background data.",
     )
+    online_pool: Literal["population-and-audit", "audit"] = Field(
+        "population-and-audit",
+        description="Online reference models train on random halves of population and audit records, or of the "
+        "audit records only ('audit': as many training records as the target when members and non-members are "
+        "equally many, which makes online attacks much stronger on forests; see docs/attack-benchmark.md).",
+    )
     backend: Backend = Field("loky", description="joblib backend: loky (processes), threading, sequential, dask, ray.")
     n_jobs: int = Field(-1, description="Parallel workers (-1: all cores). Results do not depend on it.")
     scheduler_address: str | None = Field(None, description="Dask scheduler or Ray cluster address for those backends.")
@@ -376,6 +382,17 @@ class AttacksSpec(_Strict):
     )
     label_only_queries: int = Field(
         16, ge=2, le=512, description="Label-only robustness attack: perturbed queries per record."
+    )
+    boundary_queries: int = Field(
+        16,
+        ge=5,
+        le=1024,
+        description="Decision-boundary attack: label queries per record and model (one for the record itself, "
+        "the rest split into directions × binary-search steps).",
+    )
+    boundary_directions: Literal["random", "features"] = Field(
+        "random",
+        description="Decision-boundary attack: search along random directions or one continuous column at a time.",
     )
     lira_variance: Literal["auto", "fixed", "per-record"] = Field(
         "auto",

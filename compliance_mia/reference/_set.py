@@ -65,6 +65,8 @@ from compliance_mia.targets.base import RawOutputs
 log = logging.getLogger(__name__)
 
 MODES = ("offline", "online")
+#: what online reference models draw their random halves from
+ONLINE_POOLS = ("population-and-audit", "audit")
 
 __all__ = [
     "MODES",
@@ -262,6 +264,7 @@ def build_reference_set(
     cache_dir: Path | None = None,
     use_cache: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    online_pool: str = "population-and-audit",
 ) -> ReferenceSet:
     """Train (or load from the cache) ``count`` reference models for ``mode``.
 
@@ -270,6 +273,13 @@ def build_reference_set(
     estimator : unfitted template (cloned for every model, never modified).
     mode : "offline" (halves of the population) or "online" (halves of
         population ∪ audit records).
+    online_pool : online only: "population-and-audit" (the default) or
+        "audit": halves of the audit records only, so each reference model
+        trains on as many records as the target did when the audit holds as
+        many non-members as members (the LiRA paper's and SACRO-ML's set-up;
+        a forest trained on 2.5× the target's data is a poor model of the
+        target, see docs/attack-benchmark.md). Population records are then
+        OUT for every online model.
     audit, population : the records scored by attacks and the attacker's
         background data; ``X`` has the target's feature columns and ``y``
         raw labels.
@@ -287,11 +297,16 @@ def build_reference_set(
         raise ReferenceModelError("at least one reference model is needed")
     start = time.perf_counter()
     classes = np.asarray(classes)
+    if online_pool not in ONLINE_POOLS:
+        raise ReferenceModelError(f"unknown online pool '{online_pool}'; use {' or '.join(ONLINE_POOLS)}")
+    audit_only = mode == "online" and online_pool == "audit"
     if mode == "offline":
         pool = population
+    elif audit_only:
+        pool = audit
     else:
         pool = RecordSet.concat([population, audit], role="reference-pool")
-    n_pop = len(population)
+    n_pop = 0 if audit_only else len(population)
     matrix = membership_matrix(len(pool), count, seed=seed, mode=mode)
     cache = ReferenceCache(cache_dir) if use_cache else None
     trusted = tuple(
@@ -364,6 +379,9 @@ def build_reference_set(
     if mode == "offline":
         population_in = matrix
         audit_in = np.zeros((count, len(audit)), dtype=bool)
+    elif audit_only:
+        population_in = np.zeros((count, len(population)), dtype=bool)
+        audit_in = matrix
     else:
         population_in = matrix[:, :n_pop]
         audit_in = matrix[:, n_pop:]

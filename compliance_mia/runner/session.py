@@ -160,6 +160,7 @@ class AttackSession:
                 cache_dir=spec.cache_dir,
                 use_cache=spec.use_cache,
                 progress=tick,
+                online_pool=spec.online_pool,
             )
             if built.cache_hits:
                 note = _cache_note(built)

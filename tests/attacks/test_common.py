@@ -52,6 +52,10 @@ def test_registry_is_complete():
         "lira-online",
         "rmia-offline",
         "rmia-online",
+        "boundary-distance",
+        "bavaria-offline",
+        "bavaria-online",
+        "bavaria-rmia-online",
     }
     assert expected <= set(ATTACKS)
     for name, cls in registry().items():
