@@ -155,6 +155,12 @@ def run_assessment(
     warnings = list(prepared.warnings)
     plan_result = prepared.plan
     try:
+        privacy_audit = None
+        if policy.privacy_audit is not None:  # first: a recipe that cannot be trained fails before the attacks
+            from compliance_mia.audit import run_privacy_audit
+
+            progress.stage("Auditing the training's privacy claim (one training run with canaries)")
+            privacy_audit = run_privacy_audit(policy.privacy_audit, target=target, data=data, seed=policy.seed)
         progress.stage("Querying the model on the audit records")
         n_population = len(data.population) if data.population is not None else 0
         target.ensure_budget(len(data.members) + len(data.non_members) + n_population, "the audit query")
@@ -197,12 +203,6 @@ def run_assessment(
                         session, policy.controls.training_recipes, rate_fn=rate_fn, catalogue=catalogue
                     )
                 )
-        privacy_audit = None
-        if policy.privacy_audit is not None:
-            from compliance_mia.audit import run_privacy_audit
-
-            progress.stage("Auditing the training's privacy claim (one training run with canaries)")
-            privacy_audit = run_privacy_audit(policy.privacy_audit, target=target, data=data, seed=policy.seed)
         limits = policy.exposure.query_limit
         exposure_summary = ExposureSummary(
             outputs=policy.exposure.outputs,
