@@ -22,7 +22,13 @@ def _brute_p_value(m: int, r: int, v: int, eps: float, delta: float) -> float:
 
 @pytest.mark.parametrize(
     ("m", "r", "v", "eps", "delta"),
-    [(100, 20, 15, 0.5, 0.0), (100, 20, 15, 0.5, 1e-3), (50, 50, 40, 1.2, 1e-5), (30, 10, 10, 2.0, 0.01), (8, 6, 0, 1.0, 0.1)],
+    [
+        (100, 20, 15, 0.5, 0.0),
+        (100, 20, 15, 0.5, 1e-3),
+        (50, 50, 40, 1.2, 1e-5),
+        (30, 10, 10, 2.0, 0.01),
+        (8, 6, 0, 1.0, 0.1),
+    ],
 )
 def test_p_value_matches_brute_force(m, r, v, eps, delta):
     assert p_value(m, r, v, eps, delta) == pytest.approx(_brute_p_value(m, r, v, eps, delta), rel=1e-9, abs=1e-15)
@@ -46,7 +52,7 @@ def test_bound_is_the_largest_rejected_epsilon():
 def test_bound_grows_with_correct_guesses_and_shrinks_with_delta():
     bounds = [epsilon_lower_bound(1000, 200, v, delta=0.0, level=0.05) for v in (100, 120, 150, 180, 200)]
     assert bounds[0] == 0.0  # half right is guessing
-    assert all(a < b for a, b in zip(bounds[1:], bounds[2:]))
+    assert all(a < b for a, b in zip(bounds[1:], bounds[2:], strict=False))
     assert epsilon_lower_bound(1000, 200, 180, delta=1e-3, level=0.05) < bounds[3]
 
 
