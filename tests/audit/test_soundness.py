@@ -44,6 +44,22 @@ def test_randomized_response_is_not_over_claimed(eps):
     assert bounds.mean() > 0.5 * eps
 
 
+def test_diffprivlib_laplace_on_each_bit_is_not_over_claimed(diffprivlib):
+    """The Laplace mechanism of diffprivlib (sensitivity 1) on each inclusion bit: each output is ε-DP."""
+    eps, m, trials = 2.0, 500, 20
+    bounds = []
+    for t in range(trials):
+        gen = rng(11, "laplace", t)
+        bits = gen.random(m) < 0.5
+        mech = diffprivlib.mechanisms.Laplace(epsilon=eps, sensitivity=1.0, random_state=t)
+        noisy = np.array([mech.randomise(float(b)) for b in bits])
+        result = audit_bound(noisy, bits, delta=0.0, confidence=0.95, grid=guess_grid(m), tiebreak=gen.random(m))
+        bounds.append(result.epsilon_lower)
+    bounds = np.asarray(bounds)
+    assert (bounds > eps).sum() <= binom.ppf(0.99, trials, 0.05), bounds.max()
+    assert bounds.mean() > 0.4 * eps
+
+
 @pytest.mark.parametrize("eps", [0.5, 2.0])
 def test_diffprivlib_gaussian_nb_never_exceeds_its_epsilon(diffprivlib, tabular, eps):
     X, y, pool, _ = tabular
