@@ -71,8 +71,10 @@ def test_no_audit_unless_asked(tmp_path):
 
 
 def test_a_claim_the_audit_cannot_reach_is_not_contradicted(tmp_path):
-    a = _run(tmp_path, {"claimed_epsilon": 50, "canaries": 100, "guesses": 20, "delta": 0})
+    audit = {"claimed_epsilon": 50, "canaries": 100, "guesses": 20, "delta": 0}
+    a = _run(tmp_path, {**audit, "estimator": {"class": "sklearn.naive_bayes.GaussianNB"}})
     pa = a.privacy_audit
+    assert pa.estimator == "GaussianNB"  # the named recipe, not the assessed forest
     assert pa.verdict == "claim not contradicted" and pa.epsilon_lower < 50
     assert pa.guess_grid == [20] and pa.guesses_in == pa.guesses_out == 20
     assert not any(f.id == "CONF-DP-CLAIM-CONTRADICTED" for f in a.findings)
@@ -103,3 +105,23 @@ def test_policy_section_is_checked_with_its_field(tmp_path, section, field):
     with pytest.raises(ComplianceMiaError) as err:
         load_policy(policy_path)
     assert f"privacy_audit.{field}" in str(err.value)
+
+
+def test_a_black_box_without_a_named_recipe_is_a_located_error(small_case):
+    from compliance_mia.audit import run_privacy_audit
+    from compliance_mia.policy.schema import PrivacyAuditSpec
+    from compliance_mia.runner.preparation import prepare
+
+    class BlackBox:
+        """What an HTTP or ONNX target offers the audit: no copy of its estimator."""
+
+        def estimator_template(self):
+            return None
+
+    prepared = prepare(load_policy(small_case))
+    try:
+        with pytest.raises(PolicyError) as err:
+            run_privacy_audit(PrivacyAuditSpec(claimed_epsilon=1), target=BlackBox(), data=prepared.data, seed=1)
+    finally:
+        prepared.target.close()
+    assert "privacy_audit.estimator" in str(err.value) and "cannot be copied" in str(err.value)
