@@ -574,6 +574,15 @@ class PrivacyAuditSpec(_Strict):
         "copyable: a scikit-learn artifact).",
     )
 
+    @model_validator(mode="after")
+    def _guesses_fit(self) -> PrivacyAuditSpec:
+        if self.guesses is not None and 2 * self.guesses > self.canaries:
+            raise ValueError(
+                f"guesses ({self.guesses} in and {self.guesses} out) must be at most half the canaries "
+                f"({self.canaries}); lower guesses or raise canaries"
+            )
+        return self
+
 
 class Policy(_Strict):
     """A complete assessment policy (one YAML file)."""
