@@ -12,6 +12,7 @@ names, trained on the members plus the included canaries.
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,7 +113,7 @@ def audit_estimator(
     )
     contradicted = bound.epsilon_lower > claimed_epsilon
     return PrivacyAudit(
-        epsilon_lower=round(bound.epsilon_lower, 6),
+        epsilon_lower=math.floor(bound.epsilon_lower * 1e6) / 1e6,  # down: stored digits never overstate it
         confidence=confidence,
         delta=delta,
         claimed_epsilon=claimed_epsilon,
