@@ -557,6 +557,35 @@ class Headline(_Frozen):
     reference_fpr: float = 0.01
 
 
+class PrivacyAudit(_Frozen):
+    """A one-run privacy audit of the training pipeline against the team's ε claim.
+
+    ``epsilon_lower``: at ``confidence``, the training recipe is not
+    (ε, δ)-differentially private for any ε below it (Steinke, Nasr &
+    Jagielski 2023). It is a lower bound: a bound below the claim does not
+    prove the claim.
+    """
+
+    epsilon_lower: float = Field(description="ε the training cannot be below, at the stated confidence (0: none).")
+    confidence: float
+    delta: float
+    claimed_epsilon: float
+    verdict: Literal["claim not contradicted", "claim contradicted"]
+    canaries: int = Field(description="m: canaries, each included in training with probability 1/2.")
+    canaries_included: int
+    canary_source: Literal["synthetic", "population"]
+    guesses: int = Field(description="r: canaries guessed (in or out); the rest abstained.")
+    guesses_in: int
+    guesses_out: int
+    correct: int = Field(description="v: correct guesses.")
+    guess_grid: list[int] = Field(description="Guesses per side tried, fixed from m before any score was seen.")
+    per_test_level: float = Field(description="Error level of each grid point's bound (Bonferroni over the grid).")
+    estimator: str = Field(description="The estimator class trained (the recipe audited).")
+    training_records: int = Field(description="Records the audit model was trained on (members + included canaries).")
+    score: str = Field(description="How canaries were scored (higher = guessed in).")
+    method: str
+
+
 class Assessment(_Frozen):
     """A complete membership inference assessment."""
 
@@ -597,6 +626,9 @@ class Assessment(_Frozen):
         None, description="What the assessment supports for deployment (absent in older assessments)."
     )
     change: ChangeSummary | None = None
+    privacy_audit: PrivacyAudit | None = Field(
+        None, description="One-run audit of the training pipeline's differential-privacy claim, if requested."
+    )
     warnings: list[str] = Field(default_factory=list)
     evidence: Evidence
 

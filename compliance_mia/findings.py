@@ -22,9 +22,10 @@ from compliance_mia.assessment import (
     Headline,
     Interval,
     OperatingPoint,
+    PrivacyAudit,
 )
 from compliance_mia.figures import interval_score, operating_point, pct
-from compliance_mia.risk.facts import FACTS, LeakageProfile, _show, demonstrated, summary_facts
+from compliance_mia.risk.facts import FACTS, LeakageProfile, _show, demonstrated, privacy_audit_facts, summary_facts
 from compliance_mia.risk.grading import finding_grade
 from compliance_mia.risk.matrix import RiskMatrix
 
@@ -110,6 +111,7 @@ def leakage_findings(
     *,
     profile: LeakageProfile,
     matrix: RiskMatrix,
+    privacy_audit: PrivacyAudit | None = None,
 ) -> list[Finding]:
     """Leakage and configuration findings from the measured outcomes and the exposure.
 
@@ -127,6 +129,9 @@ def leakage_findings(
         Which attacks demonstrably leaked (:func:`compliance_mia.risk.facts.leakage_profile`).
     matrix
         The risk matrix whose ``finding_grades`` grade the leakage findings.
+    privacy_audit
+        The one-run audit of the training's DP claim, if the policy asked for one (its facts feed
+        the matrix's configuration findings).
     """
     findings: list[Finding] = []
     if headline is None:
@@ -185,13 +190,15 @@ def leakage_findings(
             )
         )
 
-    findings.extend(_configuration_findings(exposure, leaked=profile.any, matrix=matrix))
+    findings.extend(_configuration_findings(exposure, leaked=profile.any, matrix=matrix, audit=privacy_audit))
     return findings
 
 
-def _configuration_findings(exposure: ExposureSummary, *, leaked: bool, matrix: RiskMatrix) -> list[Finding]:
+def _configuration_findings(
+    exposure: ExposureSummary, *, leaked: bool, matrix: RiskMatrix, audit: PrivacyAudit | None = None
+) -> list[Finding]:
     """The matrix's configuration findings that apply to this deployment, graded by its rules."""
-    raw = {**summary_facts(exposure), "any_leakage": leaked}
+    raw = {**summary_facts(exposure), "any_leakage": leaked, **privacy_audit_facts(audit)}
     shown = {name: _show(FACTS[name], value) for name, value in raw.items()}
     shown["exposure_description"] = exposure.description
     shown["rounding_text"] = "unrounded" if exposure.rounding is None else f"rounded to {exposure.rounding} decimals"

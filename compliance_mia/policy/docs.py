@@ -271,6 +271,18 @@ training_recipes:
     estimator: {class: sklearn.ensemble.HistGradientBoostingClassifier, params: {max_depth: 3}}
 """
     ],
+    "PrivacyAuditSpec": [
+        """\
+privacy_audit:                     # only for a training the team claims is differentially private
+  claimed_epsilon: 3.0
+  delta: 1.0e-5
+  canaries: 1000                   # m; each included with probability 1/2, one training run
+  canary_source: synthetic         # synthetic (strongest) | population
+  guesses: null                    # k per side, fixed in advance; null: a fixed grid, Bonferroni-corrected
+  confidence: 0.95
+  estimator: {class: sklearn.linear_model.LogisticRegression, params: {C: 0.1}}  # default: copy of the model
+"""
+    ],
     "ActionItem": [
         """\
 action_plan:

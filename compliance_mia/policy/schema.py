@@ -552,6 +552,55 @@ class ReportSpec(_Strict):
     _resolve_paths = field_validator("template_dir", "logo", "previous_assessment")(_resolve)
 
 
+class PrivacyAuditSpec(_Strict):
+    """A one-run privacy audit of the training pipeline (Steinke, Nasr & Jagielski 2023).
+
+    For teams that claim their training is differentially private: canaries
+    are inserted at random (each with probability ½), the recipe is trained
+    once, and the ε the guesses support at the stated confidence is set
+    against the claim. A lower bound: it can contradict a claim, never prove it.
+    """
+
+    claimed_epsilon: float = Field(gt=0, le=100, description="The ε the team claims for its training.")
+    delta: float = Field(
+        1e-5, ge=0, lt=1, description="The δ of the claim; 0 for pure ε-DP. Also used in the audit's bound."
+    )
+    canaries: int = Field(
+        1000,
+        ge=20,
+        le=100_000,
+        description="How many canaries (m); each is included in training with probability ½. More canaries "
+        "support larger bounds but cost training time.",
+    )
+    canary_source: Literal["synthetic", "population"] = Field(
+        "synthetic",
+        description="synthetic: each feature drawn from its own column of the audit data, with a random label "
+        "(out-of-distribution records only memorisation can fit: the strongest audit); population: real "
+        "records of the population (or non-members) with their labels.",
+    )
+    guesses: int | None = Field(
+        None,
+        ge=1,
+        description="Guesses per side (k canaries guessed in, k out, the rest abstained), fixed in advance; "
+        "default: a grid of shares of m fixed in advance, Bonferroni-corrected.",
+    )
+    confidence: float = Field(0.95, ge=0.5, lt=1, description="Confidence of the lower bound.")
+    estimator: EstimatorSpec | None = Field(
+        None,
+        description="The training recipe to audit; default: a fresh copy of the assessed model (it must be "
+        "copyable: a scikit-learn artifact).",
+    )
+
+    @model_validator(mode="after")
+    def _guesses_fit(self) -> PrivacyAuditSpec:
+        if self.guesses is not None and 2 * self.guesses > self.canaries:
+            raise ValueError(
+                f"guesses ({self.guesses} in and {self.guesses} out) must be at most half the canaries "
+                f"({self.canaries}); lower guesses or raise canaries"
+            )
+        return self
+
+
 class Policy(_Strict):
     """A complete assessment policy (one YAML file)."""
 
@@ -572,6 +621,9 @@ class Policy(_Strict):
     statistics: StatisticsSpec = Field(default_factory=StatisticsSpec)
     risk: RiskSpec = Field(default_factory=RiskSpec)
     controls: ControlsSpec = Field(default_factory=ControlsSpec)
+    privacy_audit: PrivacyAuditSpec | None = Field(
+        None, description="One-run audit of a differential-privacy claim; disabled unless given."
+    )
     action_plan: list[ActionItem] = Field(default_factory=list)
     signoff: SignOff = Field(default_factory=SignOff)
     report: ReportSpec = Field(default_factory=ReportSpec)

@@ -14,7 +14,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from compliance_mia.assessment import AttackOutcome, ExposureSummary, Headline, Interval, OperatingPoint
+from compliance_mia.assessment import (
+    AttackOutcome,
+    ExposureSummary,
+    Headline,
+    Interval,
+    OperatingPoint,
+    PrivacyAudit,
+)
 from compliance_mia.exposure import Exposure
 from compliance_mia.figures import interval_score, operating_point, pct, point_at
 from compliance_mia.policy.schema import Access, DataCategory, OutputKind
@@ -90,6 +97,11 @@ FACTS: dict[str, FactSpec] = {
     "any_leakage": FactSpec("bool", "an attack demonstrably beat guessing (corrected intervals)"),
     "exposure_description": FactSpec("display", "what a caller receives, in words"),
     "rounding_text": FactSpec("display", "how returned scores are rounded, in words"),
+    # the one-run privacy audit of the training pipeline (configuration findings)
+    "privacy_audit_run": FactSpec("bool", "the training pipeline's DP claim was audited in one run"),
+    "privacy_audit_contradicts_claim": FactSpec("bool", "the audit's ε lower bound exceeds the claimed ε"),
+    "privacy_audit_epsilon_lower": FactSpec("number", "ε lower bound of the one-run privacy audit"),
+    "claimed_epsilon": FactSpec("number", "ε the team claims for its training"),
     # the figures of the one attack a finding quotes (finding grades)
     "low_fpr_lift_lower": FactSpec(
         "number", "lower bound of TPR ÷ FPR at the measurable false-positive rates up to 1%"
@@ -143,6 +155,23 @@ def exposure_facts(
         "scores_exposed": scores_exposed(outputs),
         "fine_scores_exposed": fine_scores_exposed(outputs, rounding),
         "label_only_exposure": outputs == "label",
+    }
+
+
+def privacy_audit_facts(audit: PrivacyAudit | None) -> dict[str, Any]:
+    """The one-run privacy audit's facts (all unset when the policy asked for none)."""
+    if audit is None:
+        return {
+            "privacy_audit_run": False,
+            "privacy_audit_contradicts_claim": False,
+            "privacy_audit_epsilon_lower": None,
+            "claimed_epsilon": None,
+        }
+    return {
+        "privacy_audit_run": True,
+        "privacy_audit_contradicts_claim": audit.verdict == "claim contradicted",
+        "privacy_audit_epsilon_lower": audit.epsilon_lower,
+        "claimed_epsilon": audit.claimed_epsilon,
     }
 
 

@@ -155,6 +155,12 @@ def run_assessment(
     warnings = list(prepared.warnings)
     plan_result = prepared.plan
     try:
+        privacy_audit = None
+        if policy.privacy_audit is not None:  # first: a recipe that cannot be trained fails before the attacks
+            from compliance_mia.audit import run_privacy_audit
+
+            progress.stage("Auditing the training's privacy claim (one training run with canaries)")
+            privacy_audit = run_privacy_audit(policy.privacy_audit, target=target, data=data, seed=policy.seed)
         progress.stage("Querying the model on the audit records")
         n_population = len(data.population) if data.population is not None else 0
         target.ensure_budget(len(data.members) + len(data.non_members) + n_population, "the audit query")
@@ -224,7 +230,15 @@ def run_assessment(
 
         findings: list[Finding] = []
         findings.extend(
-            leakage_findings(outcomes, head, label_head, exposure_summary, profile=profile, matrix=rate_fn.matrix)
+            leakage_findings(
+                outcomes,
+                head,
+                label_head,
+                exposure_summary,
+                profile=profile,
+                matrix=rate_fn.matrix,
+                privacy_audit=privacy_audit,
+            )
         )
         findings.extend(
             statistics_findings(
@@ -296,6 +310,7 @@ def run_assessment(
             risk=rating,
             controls=controls,
             what_if=what_if,
+            privacy_audit=privacy_audit,
             residual_risk=residual,
             action_plan=action_plan,
             signoff=signoff_info(policy),
