@@ -34,9 +34,18 @@ __all__ = [
 ]
 
 
+#: The order the attacks are listed in (reports, the CLI): score-based first, then generation.
+_MODULES = (attacks_logprob.__name__, attacks_generation.__name__)
+
+
 def text_attacks() -> dict[str, type[TextAttack]]:
-    """Every text attack by name, in registration order (the order the report lists them)."""
-    return registered()
+    """Every text attack by name: by module in :data:`_MODULES` order, then in definition order."""
+
+    def position(item: tuple[str, type[TextAttack]]) -> int:
+        module = item[1].__module__
+        return _MODULES.index(module) if module in _MODULES else len(_MODULES)
+
+    return dict(sorted(registered().items(), key=position))
 
 
 def runnable(
