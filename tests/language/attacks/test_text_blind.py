@@ -1,0 +1,163 @@
+"""The blind baseline: chance on sets drawn from the same texts, caught shifts, fast.
+
+No text is scored by a classifier that saw it (or a copy of it), and the same seed gives the same scores.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from text_attack_helpers import SEED, auc_ci, passages, random_split
+
+import compliance_mia.language.blind as blind
+from compliance_mia.language.blind import BlindBaselineError, blind_baseline, duplicate_key
+
+
+@pytest.fixture(scope="module")
+def same_source():
+    return random_split(300, 300)
+
+
+def test_chance_on_members_and_non_members_from_the_same_texts(same_source):
+    auc, lower, upper = auc_ci(
+        blind_baseline(same_source.texts, same_source.is_member, seed=SEED), same_source.is_member
+    )
+    assert lower < 0.5 < upper, (auc, lower, upper)
+
+
+def test_chance_on_average_over_random_memberships(same_source):
+    # One split can land ~2 standard errors from 0.5 by chance; over many it must average to 0.5
+    # (out-of-fold scores carry no learnt bias: the expected AUC is exactly chance).
+    texts = same_source.texts[:300]
+    aucs = []
+    for draw in range(8):
+        y = np.random.default_rng([SEED, draw]).permutation(np.arange(300) < 150)
+        aucs.append(auc_ci(blind_baseline(texts, y, seed=SEED), y)[0])
+    # 150 vs 150: one AUC's standard error under chance is ~0.033, the mean of 8 ~0.012
+    assert abs(np.mean(aucs) - 0.5) < 0.035, aucs
+    assert max(abs(a - 0.5) for a in aucs) < 0.15, aucs
+
+
+def test_thousands_of_texts_in_seconds():
+    texts = [p.text for p in passages(words=25)][:2000]
+    y = np.random.default_rng(SEED).random(2000) < 0.5
+    start = time.process_time()
+    scores = blind_baseline(texts, y, seed=SEED)
+    cpu = time.process_time() - start
+    assert scores.shape == (2000,) and np.isfinite(scores).all()
+    assert cpu < 15, f"2000 texts took {cpu:.1f} s of CPU (about 2 s expected)"
+
+
+def test_the_same_seed_gives_the_same_scores_and_another_seed_other_folds(same_source):
+    texts, y = same_source.texts[250:450], same_source.is_member[250:450]
+    first = blind_baseline(texts, y, seed=3)
+    np.testing.assert_array_equal(first, blind_baseline(texts, y, seed=3))
+    assert not np.array_equal(first, blind_baseline(texts, y, seed=4))
+
+
+def test_catches_members_and_non_members_from_different_documents():
+    pool = passages()
+    docs = sorted({p.doc for p in pool})
+    first_half = set(docs[: len(docs) // 2])
+    rng = np.random.default_rng(SEED)
+    members = [p.text for p in pool if p.doc in first_half]
+    non_members = [p.text for p in pool if p.doc not in first_half]
+    members = [members[i] for i in rng.permutation(len(members))[:250]]
+    non_members = [non_members[i] for i in rng.permutation(len(non_members))[:250]]
+    is_member = np.arange(500) < 250
+    auc, lower, _ = auc_ci(blind_baseline(members + non_members, is_member, seed=SEED), is_member)
+    assert lower > 0.7, (auc, lower)
+
+
+def test_catches_a_date_shift_between_the_same_kind_of_texts(same_source):
+    # Das et al.'s temporal shift: members written before a cut-off, non-members after it
+    rng = np.random.default_rng(SEED)
+    dated = [
+        f"Revised {int(rng.integers(2015, 2020)) if m else int(rng.integers(2022, 2025))}. {t}"
+        for t, m in zip(same_source.texts, same_source.is_member, strict=True)
+    ]
+    auc, lower, _ = auc_ci(blind_baseline(dated, same_source.is_member, seed=SEED), same_source.is_member)
+    assert lower > 0.9, (auc, lower)
+
+
+def test_exact_duplicates_across_folds_cannot_inflate_it(same_source):
+    # Every text twice, both copies with the same (random) label: a classifier fitted on one copy
+    # would "recognise" the other. The copies (differing in case and spacing too) share a fold, so
+    # doubling the data leaves the AUC where the single copies put it.
+    texts = same_source.texts[:200]
+    y = np.random.default_rng(SEED).random(200) < 0.5
+    copies = [t.upper().replace(" ", "  ") for t in texts]
+    doubled, doubled_y = texts + copies, np.concatenate([y, y])
+    single_auc = auc_ci(blind_baseline(texts, y, seed=SEED), y)[0]
+    doubled_auc = auc_ci(blind_baseline(doubled, doubled_y, seed=SEED), doubled_y)[0]
+    assert abs(doubled_auc - single_auc) < 0.03, (single_auc, doubled_auc)
+    assert abs(single_auc - 0.5) < 0.15
+
+    # the same data in folds that ignore duplicates: the check above has teeth
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        naive = cross_val_predict(
+            blind._classifier(0),
+            doubled,
+            doubled_y,
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+            method="decision_function",
+        )
+    naive_auc, naive_lower, _ = auc_ci(naive, doubled_y)
+    assert naive_lower > 0.7, (naive_auc, naive_lower)
+
+
+def test_no_text_is_scored_by_a_classifier_fitted_on_it_or_a_copy(monkeypatch, same_source):
+    seen: list[tuple[set[str], list[str]]] = []
+    real = blind._classifier
+
+    class Spy:
+        def __init__(self, seed: int):
+            self.model = real(seed)
+            self.fitted: set[str] = set()
+
+        def fit(self, texts, y):
+            self.fitted = {duplicate_key(t) for t in texts}
+            return self.model.fit(texts, y)
+
+        def decision_function(self, texts):
+            seen.append((self.fitted, list(texts)))
+            return self.model.decision_function(texts)
+
+    monkeypatch.setattr(blind, "_classifier", Spy)
+    texts = same_source.texts[:120] + [t.lower() for t in same_source.texts[:20]]
+    y = np.concatenate([same_source.is_member[:120], same_source.is_member[:20]])
+    y[:60] = ~y[:60]  # both classes among the first texts
+    y[120:] = y[:20]
+    blind_baseline(texts, y, seed=SEED, folds=4)
+    assert len(seen) == 4
+    scored = [t for _, batch in seen for t in batch]
+    assert sorted(scored) == sorted(texts)  # every text scored exactly once
+    for fitted, batch in seen:
+        assert not fitted & {duplicate_key(t) for t in batch}
+
+
+def test_folds_shrink_to_the_smaller_class():
+    texts = [f"passage number {i} about topic {i % 7}" for i in range(12)]
+    y = np.array([True] * 3 + [False] * 9)
+    scores = blind_baseline(texts, y, seed=SEED, folds=5)  # 3 distinct members: 3 folds
+    assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize(
+    ("texts", "y", "folds", "message"),
+    [
+        (["a b", "c d", "e f"], [True, True, True], 5, "at least 2 distinct texts among both"),
+        (["a b", "A  b", "c d", "e f"], [True, True, False, False], 5, "got 1 and 2"),
+        (["a b", "c d"], [True], 5, "one value per text \\(2\\)"),
+        (["a b", "c d", "e f", "g h"], [1, 2, 0, 0], 5, "True/False"),
+        (["a b", "c d", "e f", "g h"], [1, 1, 0, 0], 1, "folds must be a whole number of at least 2"),
+    ],
+)
+def test_unusable_inputs_are_refused_with_what_is_needed(texts, y, folds, message):
+    with pytest.raises(BlindBaselineError, match=message):
+        blind_baseline(texts, np.array(y), seed=SEED, folds=folds)
