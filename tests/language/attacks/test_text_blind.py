@@ -68,7 +68,7 @@ def test_catches_members_and_non_members_from_different_documents():
     non_members = [non_members[i] for i in rng.permutation(len(non_members))[:250]]
     is_member = np.arange(500) < 250
     auc, lower, _ = auc_ci(blind_baseline(members + non_members, is_member, seed=SEED), is_member)
-    assert lower > 0.7, (auc, lower)
+    assert lower > 0.65, (auc, lower)  # measured: 0.77 [0.72, 0.81]
 
 
 def test_catches_a_date_shift_between_the_same_kind_of_texts(same_source):
