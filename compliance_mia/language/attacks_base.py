@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from compliance_mia.errors import ComplianceMiaError, TargetError
+from compliance_mia.language.exposure import reduce_scores
 from compliance_mia.language.logprobs import TextOutput, TokenScores
 
 #: A log-probability above this is not a log-probability (p > 1), beyond float noise.
@@ -72,6 +73,45 @@ class TextAttackContext:
     seed: int
     settings: Mapping[str, Any] = field(default_factory=dict)
     ids: Sequence[str] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        texts: list[str],
+        outputs: TextOutput,
+        top_k: int | None,
+        raw_scores: Sequence[TokenScores] | None,
+        raw_reference_scores: Sequence[TokenScores] | None = None,
+        generate: Callable[[list[str], int], list[str]] | None = None,
+        seed: int,
+        settings: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> TextAttackContext:
+        """The context an attacker with this exposure has, from the *raw* token scores.
+
+        The target's and the reference model's scores both pass through
+        :func:`~compliance_mia.language.exposure.reduce_scores` here, so a
+        caller cannot forget to hide what the exposure does not show (the
+        session, the what-if re-runs under poorer exposures and the tests all
+        build contexts this way). ``raw_scores`` may be None when the target
+        was not asked for scores (``generated_text``).
+        """
+
+        def reduced(raw: Sequence[TokenScores] | None) -> list[TokenScores] | None:
+            return None if raw is None else reduce_scores(raw, outputs, top_k)
+
+        if raw_scores is None and outputs != "generated_text":
+            raise ValueError(f"exposure {outputs} shows token scores: give the target's raw scores")
+        return cls(
+            texts=list(texts),
+            scores=reduced(raw_scores),
+            reference_scores=reduced(raw_reference_scores),
+            generate=generate,
+            seed=seed,
+            settings=dict(settings or {}),
+            ids=ids,
+        )
 
     def name_of(self, index: int) -> str:
         """How an error message names text ``index``: by its ID, never by its content."""

@@ -16,6 +16,7 @@ import zlib
 import numpy as np
 
 from compliance_mia.language.attacks_base import (
+    LOGPROB_TOLERANCE,
     TextAttack,
     TextAttackContext,
     TextAttackError,
@@ -155,6 +156,10 @@ class MinKPlusPlusAttack(TextAttack):
                     f"{ctx.name_of(i)}; use exposure token_logprobs, or a target that returns them"
                 )
             visible = np.isfinite(top)
+            if (top[visible] > LOGPROB_TOLERANCE).any():
+                raise TextScoresError(
+                    f"the target returned an alternative's log-probability above 0 for {ctx.name_of(i)}", index=i
+                )
             if not visible.any(axis=1).all():
                 raise TextScoresError(
                     f"the target returned no finite alternative log-probability at some position of {ctx.name_of(i)}",

@@ -97,6 +97,8 @@ def blind_baseline(texts: list[str], is_member: np.ndarray, *, seed: int, folds:
     from sklearn.model_selection import StratifiedGroupKFold
     from threadpoolctl import threadpool_limits
 
+    if not all(isinstance(t, str) for t in texts):
+        raise BlindBaselineError("the blind baseline reads texts: every item must be a string")
     y = _labels(is_member, len(texts))
     groups = _groups(texts)
     distinct = min(len(set(groups[y])), len(set(groups[~y])))
@@ -121,7 +123,14 @@ def blind_baseline(texts: list[str], is_member: np.ndarray, *, seed: int, folds:
                     "give more distinct texts of each"
                 )
             model = _classifier(int_seed(seed, "blind-baseline", "classifier", fold))
-            model.fit(list(texts_array[train]), y[train])
+            try:
+                model.fit(list(texts_array[train]), y[train])
+            except ValueError as exc:
+                if "empty vocabulary" not in str(exc):
+                    raise
+                raise BlindBaselineError(
+                    "the blind baseline found no word of two letters or more in the texts of a training fold"
+                ) from None
             scores[test] = model.decision_function(list(texts_array[test]))
     assert np.isfinite(scores).all(), "every text is in exactly one test fold"
     return scores

@@ -133,6 +133,9 @@ def test_min_k_plus_plus_needs_the_alternatives():
             "min-k-plus-plus",
             _ctx([TokenScores(np.array([-1.0]), np.array([[-0.5]])), TokenScores(VECTOR)], ids=["a", "b"]),
         )
+    above_zero = TokenScores(np.array([-1.0]), np.array([[0.5, -1.0]]))
+    with pytest.raises(TextScoresError, match="alternative's log-probability above 0 for text #1"):
+        _run("min-k-plus-plus", _ctx([above_zero]))
     no_finite = TokenScores(np.array([-1.0, -1.0]), np.array([[-0.5, -1.0], [np.nan, np.nan]]))
     with pytest.raises(TextScoresError, match="no finite alternative"):
         _run("min-k-plus-plus", _ctx([no_finite]))

@@ -15,7 +15,7 @@ from ngram import CharNgramLM
 from text_attack_helpers import Split, auc_ci
 
 from compliance_mia.language.attacks import TextAttackContext, runnable, text_attacks
-from compliance_mia.language.exposure import OUTPUTS, reduce_scores, shows
+from compliance_mia.language.exposure import OUTPUTS, shows
 from compliance_mia.language.logprobs import TextOutput, TokenScores
 
 ALL = ["loss", "zlib", "min-k", "min-k-plus-plus", "reference", "continuation"]
@@ -36,15 +36,35 @@ def _context(
     outputs: TextOutput,
     top_k: int | None,
 ) -> TextAttackContext:
-    """The context an attacker with this exposure has: every score through the one reduction."""
-    return TextAttackContext(
+    """The context an attacker with this exposure has: built from raw scores, reduced in one place."""
+    return TextAttackContext.build(
         texts=split.texts,
-        scores=reduce_scores(raw, outputs, top_k),
-        reference_scores=None if raw_reference is None else reduce_scores(raw_reference, outputs, top_k),
+        outputs=outputs,
+        top_k=top_k,
+        raw_scores=raw,
+        raw_reference_scores=raw_reference,
         generate=lambda prompts, n: model.generate(prompts, max_new_tokens=n),
         seed=0,
-        settings={},
     )
+
+
+def test_build_reduces_the_target_and_the_reference_alike(split, raw_scores, raw_reference_scores):
+    ctx = TextAttackContext.build(
+        texts=split.texts,
+        outputs="top_k_logprobs",
+        top_k=3,
+        raw_scores=raw_scores,
+        raw_reference_scores=raw_reference_scores,
+        seed=0,
+    )
+    assert ctx.scores[0].top_logprobs.shape[1] == 3 and ctx.reference_scores[0].top_logprobs.shape[1] == 3
+    assert ctx.scores is not raw_scores and ctx.settings == {}
+    text_only = TextAttackContext.build(
+        texts=split.texts, outputs="generated_text", top_k=None, raw_scores=raw_scores, seed=0
+    )
+    assert text_only.scores is None and text_only.reference_scores is None
+    with pytest.raises(ValueError, match="give the target's raw scores"):
+        TextAttackContext.build(texts=split.texts, outputs="token_logprobs", top_k=None, raw_scores=None, seed=0)
 
 
 def test_registry_holds_every_attack_with_what_the_report_needs():

@@ -156,6 +156,8 @@ def test_folds_shrink_to_the_smaller_class():
         (["a b", "c d"], [True], 5, "one value per text \\(2\\)"),
         (["a b", "c d", "e f", "g h"], [1, 2, 0, 0], 5, "True/False"),
         (["a b", "c d", "e f", "g h"], [1, 1, 0, 0], 1, "folds must be a whole number of at least 2"),
+        (["a b", None, "e f", "g h"], [1, 1, 0, 0], 5, "every item must be a string"),
+        (["1 2", "3 4", "5 6", "7 8", "+ -", "* /"], [1, 1, 1, 0, 0, 0], 3, "no word of two letters or more"),
     ],
 )
 def test_unusable_inputs_are_refused_with_what_is_needed(texts, y, folds, message):
