@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -52,6 +52,9 @@ class TextAttackSpec:
     needs_reference: bool
     threat_model: str  #: who the attacker is and what they have, in words
     citation: str = ""
+    #: rough cost beyond scoring the texts once: "low" (arithmetic on the scores) or "high"
+    #: (new queries per text, e.g. a generated continuation of every text)
+    cost: Literal["low", "high"] = "low"
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ class ContinuationAttack(TextAttack):
         family="generation",
         needs="generated_text",
         needs_reference=False,
+        cost="high",
         threat_model="the deployment only returns generated text: the attacker sends the first half of each "
         "text as a prompt and compares the greedy continuation with the true second half",
         citation="Carlini et al., Extracting Training Data from Large Language Models, USENIX Security 2021; "

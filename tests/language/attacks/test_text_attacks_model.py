@@ -76,6 +76,7 @@ def test_registry_holds_every_attack_with_what_the_report_needs():
         assert spec.title and spec.summary and spec.family and spec.threat_model and spec.citation
         assert spec.needs in OUTPUTS
     assert [n for n, c in attacks.items() if c.spec.needs_reference] == ["reference"]
+    assert [n for n, c in attacks.items() if c.spec.cost == "high"] == ["continuation"]  # it queries the model
 
 
 def test_runnable_follows_the_exposure():
