@@ -73,7 +73,9 @@ def _classifier(seed: int) -> Pipeline:
     return make_pipeline(features, model)
 
 
-def blind_baseline(texts: list[str], is_member: np.ndarray, *, seed: int, folds: int = 5) -> np.ndarray:
+def blind_baseline(
+    texts: list[str], is_member: np.ndarray, *, seed: int, folds: int = 5, repeats: int = 3
+) -> np.ndarray:
     """Out-of-fold membership scores from a classifier that reads only the texts.
 
     Parameters
@@ -84,6 +86,10 @@ def blind_baseline(texts: list[str], is_member: np.ndarray, *, seed: int, folds:
         streams from it, so the scores are the same on every run.
     folds : K of the stratified K-fold; lowered to the smaller class's number
         of distinct texts when that is smaller (at least 2).
+    repeats : how many times the K-fold is run with different splits; each
+        text's score is the mean over repeats. Which texts happen to share a
+        fold moves a single K-fold's AUC by about as much as sampling does
+        (±0.03 on 400 texts); averaging over splits removes most of that noise.
 
     Returns
     -------
@@ -107,33 +113,47 @@ def blind_baseline(texts: list[str], is_member: np.ndarray, *, seed: int, folds:
             f"the blind baseline needs at least {MIN_FOLDS} distinct texts among both members and non-members "
             f"(got {len(set(groups[y]))} and {len(set(groups[~y]))})"
         )
-    if isinstance(folds, bool) or not isinstance(folds, int) or folds < MIN_FOLDS:
-        raise BlindBaselineError(f"folds must be a whole number of at least {MIN_FOLDS} (got {folds!r})")
-    splitter = StratifiedGroupKFold(
-        n_splits=min(folds, distinct), shuffle=True, random_state=int_seed(seed, "blind-baseline", "folds")
-    )
-    scores = np.full(len(texts), np.nan)
+    for name, value in (("folds", folds), ("repeats", repeats)):
+        least = MIN_FOLDS if name == "folds" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise BlindBaselineError(f"{name} must be a whole number of at least {least} (got {value!r})")
+    scores = np.zeros(len(texts))
     texts_array = np.asarray(texts, dtype=object)
     # Small sparse fits gain nothing from BLAS threads and lose much on a busy machine: one thread.
     with threadpool_limits(limits=1):
-        for fold, (train, test) in enumerate(splitter.split(texts_array, y, groups)):
-            if y[train].all() or not y[train].any():
-                raise BlindBaselineError(
-                    "the blind baseline could not make folds with both members and non-members to learn from; "
-                    "give more distinct texts of each"
-                )
-            model = _classifier(int_seed(seed, "blind-baseline", "classifier", fold))
-            try:
-                model.fit(list(texts_array[train]), y[train])
-            except ValueError as exc:
-                if "empty vocabulary" not in str(exc):
-                    raise
-                raise BlindBaselineError(
-                    "the blind baseline found no word of two letters or more in the texts of a training fold"
-                ) from None
-            scores[test] = model.decision_function(list(texts_array[test]))
-    assert np.isfinite(scores).all(), "every text is in exactly one test fold"
+        for repeat in range(repeats):
+            splitter = StratifiedGroupKFold(
+                n_splits=min(folds, distinct),
+                shuffle=True,
+                random_state=int_seed(seed, "blind-baseline", "folds", repeat),
+            )
+            scored = np.zeros(len(texts), dtype=int)
+            for fold, (train, test) in enumerate(splitter.split(texts_array, y, groups)):
+                model = _fitted(texts_array, y, train, int_seed(seed, "blind-baseline", "classifier", repeat, fold))
+                scores[test] += model.decision_function(list(texts_array[test]))
+                scored[test] += 1
+            assert (scored == 1).all(), "every text is in exactly one test fold"
+    scores /= repeats
+    assert np.isfinite(scores).all(), "log-odds of a fitted logistic regression are finite"
     return scores
+
+
+def _fitted(texts: np.ndarray, y: np.ndarray, train: np.ndarray, seed: int) -> Pipeline:
+    if y[train].all() or not y[train].any():
+        raise BlindBaselineError(
+            "the blind baseline could not make folds with both members and non-members to learn from; "
+            "give more distinct texts of each"
+        )
+    model = _classifier(seed)
+    try:
+        model.fit(list(texts[train]), y[train])
+    except ValueError as exc:
+        if "empty vocabulary" not in str(exc):
+            raise
+        raise BlindBaselineError(
+            "the blind baseline found no word of two letters or more in the texts of a training fold"
+        ) from None
+    return model
 
 
 def _labels(is_member: np.ndarray, n: int) -> np.ndarray:

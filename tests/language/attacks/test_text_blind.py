@@ -32,10 +32,10 @@ def test_chance_on_average_over_random_memberships(same_source):
     # (out-of-fold scores carry no learnt bias: the expected AUC is exactly chance).
     texts = same_source.texts[:300]
     aucs = []
-    for draw in range(8):
+    for draw in range(6):
         y = np.random.default_rng([SEED, draw]).permutation(np.arange(300) < 150)
-        aucs.append(auc_ci(blind_baseline(texts, y, seed=SEED), y)[0])
-    # 150 vs 150: one AUC's standard error under chance is ~0.033, the mean of 8 ~0.012
+        aucs.append(auc_ci(blind_baseline(texts, y, seed=SEED, repeats=1), y)[0])  # one split: the noisiest
+    # 150 vs 150: one AUC's standard error under chance is ~0.033, the mean of 6 ~0.014
     assert abs(np.mean(aucs) - 0.5) < 0.035, aucs
     assert max(abs(a - 0.5) for a in aucs) < 0.15, aucs
 
@@ -51,7 +51,7 @@ def test_thousands_of_texts_in_seconds():
 
 
 def test_the_same_seed_gives_the_same_scores_and_another_seed_other_folds(same_source):
-    texts, y = same_source.texts[250:450], same_source.is_member[250:450]
+    texts, y = same_source.texts[270:350], same_source.is_member[270:350]
     first = blind_baseline(texts, y, seed=3)
     np.testing.assert_array_equal(first, blind_baseline(texts, y, seed=3))
     assert not np.array_equal(first, blind_baseline(texts, y, seed=4))
@@ -67,7 +67,7 @@ def test_catches_members_and_non_members_from_different_documents():
     members = [members[i] for i in rng.permutation(len(members))[:250]]
     non_members = [non_members[i] for i in rng.permutation(len(non_members))[:250]]
     is_member = np.arange(500) < 250
-    auc, lower, _ = auc_ci(blind_baseline(members + non_members, is_member, seed=SEED), is_member)
+    auc, lower, _ = auc_ci(blind_baseline(members + non_members, is_member, seed=SEED, repeats=1), is_member)
     assert lower > 0.65, (auc, lower)  # measured: 0.77 [0.72, 0.81]
 
 
@@ -78,7 +78,7 @@ def test_catches_a_date_shift_between_the_same_kind_of_texts(same_source):
         f"Revised {int(rng.integers(2015, 2020)) if m else int(rng.integers(2022, 2025))}. {t}"
         for t, m in zip(same_source.texts, same_source.is_member, strict=True)
     ]
-    auc, lower, _ = auc_ci(blind_baseline(dated, same_source.is_member, seed=SEED), same_source.is_member)
+    auc, lower, _ = auc_ci(blind_baseline(dated, same_source.is_member, seed=SEED, repeats=1), same_source.is_member)
     assert lower > 0.9, (auc, lower)
 
 
@@ -90,8 +90,8 @@ def test_exact_duplicates_across_folds_cannot_inflate_it(same_source):
     y = np.random.default_rng(SEED).random(200) < 0.5
     copies = [t.upper().replace(" ", "  ") for t in texts]
     doubled, doubled_y = texts + copies, np.concatenate([y, y])
-    single_auc = auc_ci(blind_baseline(texts, y, seed=SEED), y)[0]
-    doubled_auc = auc_ci(blind_baseline(doubled, doubled_y, seed=SEED), doubled_y)[0]
+    single_auc = auc_ci(blind_baseline(texts, y, seed=SEED, repeats=1), y)[0]
+    doubled_auc = auc_ci(blind_baseline(doubled, doubled_y, seed=SEED, repeats=1), doubled_y)[0]
     assert abs(doubled_auc - single_auc) < 0.03, (single_auc, doubled_auc)
     assert abs(single_auc - 0.5) < 0.15
 
@@ -133,12 +133,44 @@ def test_no_text_is_scored_by_a_classifier_fitted_on_it_or_a_copy(monkeypatch, s
     y = np.concatenate([same_source.is_member[:120], same_source.is_member[:20]])
     y[:60] = ~y[:60]  # both classes among the first texts
     y[120:] = y[:20]
-    blind_baseline(texts, y, seed=SEED, folds=4)
-    assert len(seen) == 4
+    blind_baseline(texts, y, seed=SEED, folds=4, repeats=2)
+    assert len(seen) == 8
     scored = [t for _, batch in seen for t in batch]
-    assert sorted(scored) == sorted(texts)  # every text scored exactly once
+    assert sorted(scored) == sorted(texts * 2)  # every text scored exactly once per repeat
     for fitted, batch in seen:
         assert not fitted & {duplicate_key(t) for t in batch}
+
+
+def test_repeats_must_be_a_positive_whole_number():
+    with pytest.raises(BlindBaselineError, match="repeats must be a whole number of at least 1 \\(got 0\\)"):
+        blind_baseline(["a b", "c d", "e f", "g h"], np.array([1, 1, 0, 0]), seed=SEED, repeats=0)
+
+
+def test_repeats_average_out_which_texts_share_a_fold(same_source):
+    # the scores are the mean of the repeats' out-of-fold scores, each repeat a valid K-fold on its own
+    texts, y = same_source.texts[260:360], same_source.is_member[260:360]
+    np.testing.assert_allclose(
+        blind_baseline(texts, y, seed=SEED, repeats=2) * 2,
+        blind_baseline(texts, y, seed=SEED, repeats=1) + _second_repeat(texts, y),
+    )
+
+
+def _second_repeat(texts: list[str], y: np.ndarray) -> np.ndarray:
+    """Repeat 1 on its own, rebuilt by hand from its seed streams (folds and classifiers per repeat)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+    from threadpoolctl import threadpool_limits
+
+    from compliance_mia.seeding import int_seed
+
+    arr = np.asarray(texts, dtype=object)
+    out = np.full(len(texts), np.nan)
+    split = StratifiedGroupKFold(5, shuffle=True, random_state=int_seed(SEED, "blind-baseline", "folds", 1))
+    with threadpool_limits(limits=1):
+        for fold, (train, test) in enumerate(split.split(arr, y, blind._groups(texts))):
+            model = blind._classifier(int_seed(SEED, "blind-baseline", "classifier", 1, fold))
+            model.fit(list(arr[train]), y[train])
+            out[test] = model.decision_function(list(arr[test]))
+    return out
 
 
 def test_folds_shrink_to_the_smaller_class():
@@ -156,6 +188,7 @@ def test_folds_shrink_to_the_smaller_class():
         (["a b", "c d"], [True], 5, "one value per text \\(2\\)"),
         (["a b", "c d", "e f", "g h"], [1, 2, 0, 0], 5, "True/False"),
         (["a b", "c d", "e f", "g h"], [1, 1, 0, 0], 1, "folds must be a whole number of at least 2"),
+        (["a b", "c d", "e f", "g h"], [1, 1, 0, 0], 2.0, "folds must be a whole number"),
         (["a b", None, "e f", "g h"], [1, 1, 0, 0], 5, "every item must be a string"),
         (["1 2", "3 4", "5 6", "7 8", "+ -", "* /"], [1, 1, 1, 0, 0, 0], 3, "no word of two letters or more"),
     ],
