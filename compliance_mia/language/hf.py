@@ -149,6 +149,7 @@ class HuggingFaceLM:
     def score_ids(self, encoded: Sequence[Sequence[int]], *, top_k: int = 0) -> list[TokenScores]:
         """Score already-tokenised texts (see :meth:`score`); also the test server's entry point."""
         torch = self._torch
+        encoded = [list(ids)[: self.max_tokens] for ids in encoded]
         out: list[TokenScores | None] = [None] * len(encoded)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # similar lengths, less padding
         k = min(top_k, self._model.config.vocab_size)
