@@ -1,4 +1,4 @@
-"""The local Hugging Face target: safetensors only, batching that does not change a text's figures, greedy generation."""
+"""The local Hugging Face target: safetensors only, batch-independent scores, greedy generation."""
 
 from __future__ import annotations
 
