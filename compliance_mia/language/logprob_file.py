@@ -32,7 +32,7 @@ from compliance_mia.errors import Problem, TargetError
 from compliance_mia.language.logprobs import TokenScores
 from compliance_mia.targets.httpclient import json_type
 
-__all__ = ["LogprobFileLM"]
+__all__ = ["LogprobFileLM", "write_logprob_file"]
 
 #: a log-probability above this is not one (writers round, so allow a hair above 0)
 _MAX_LOGPROB = 1e-4
@@ -228,3 +228,21 @@ class LogprobFileLM:
 
     def close(self) -> None:
         """Nothing to release: the file was read whole."""
+
+
+def write_logprob_file(path: Path, ids: Sequence[str], scores: Sequence[TokenScores]) -> Path:
+    """Write ``scores`` as the JSONL file :class:`LogprobFileLM` reads (what a model owner hands over).
+
+    Floats are written with Python's shortest round-trip repr, so reading the
+    file back gives the same numbers exactly.
+    """
+    if len(ids) != len(scores):
+        raise ValueError("one id per TokenScores")
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as handle:
+        for text_id, s in zip(ids, scores, strict=True):
+            record: dict[str, Any] = {"id": text_id, "token_logprobs": s.logprobs.tolist()}
+            if s.top_logprobs is not None:
+                record["top_logprobs"] = s.top_logprobs.tolist()
+            handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+    return path
