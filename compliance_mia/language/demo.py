@@ -178,9 +178,11 @@ def build_text_demo(
             [t for _, t, _ in split["members"]], work / FILES["target"], seed=int_seed(seed, "text-demo", "target"),
             epochs=sizes.epochs, tokenizer_texts=every_text, vocab_size=sizes.vocab_size, **common,
         )
-        log(f"training the reference language model on {len(split['population'])} population passages ...")
+        # the reference sees as many passages as the target, all from the population (never an audited one)
+        reference_texts = [t for _, t, _ in split["population"]][: sizes.members]
+        log(f"training the reference language model on {len(reference_texts)} population passages ...")
         train_causal_lm(
-            [t for _, t, _ in split["population"]], work / FILES["reference"],
+            reference_texts, work / FILES["reference"],
             seed=int_seed(seed, "text-demo", "reference"), epochs=sizes.reference_epochs,
             tokenizer_from=work / FILES["target"], **common,
         )
