@@ -209,5 +209,9 @@ class HuggingFaceLM:
         self.queries += len(prompts)
         return results
 
+    def query_cost(self) -> dict[str, float]:
+        """Texts asked so far (the remote target adds requests, retries and seconds)."""
+        return {"records": float(self.queries)}
+
     def close(self) -> None:
         """Nothing to release: the model lives in this process."""

@@ -226,6 +226,10 @@ class LogprobFileLM:
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int) -> list[str]:
         raise TargetError("a log-probability file cannot generate text")
 
+    def query_cost(self) -> dict[str, float]:
+        """Texts asked so far (the remote target adds requests, retries and seconds)."""
+        return {"records": float(self.queries)}
+
     def close(self) -> None:
         """Nothing to release: the file was read whole."""
 
