@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,9 +198,7 @@ def build_text_demo(
         (work / "policy.yaml").write_text(header + yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
         for name in [*FILES.values(), "policy.yaml"]:
             target = folder / name
-            if target.is_dir():
-                import shutil
-
+            if target.is_dir():  # a demo built here before: replaced whole
                 shutil.rmtree(target)
             os.replace(work / name, target)
     return folder / "policy.yaml"

@@ -70,6 +70,8 @@ def test_logprobs_are_the_models_next_token_probabilities(tiny_lm, texts: list[s
 def test_top_k_are_the_k_largest(tiny_lm, texts: list[str]) -> None:
     scores = tiny_lm.score(texts, top_k=5)
     plain = tiny_lm.score(texts)
+    for a, b in zip(plain, tiny_lm.score(texts), strict=True):  # deterministic: the very same numbers again
+        np.testing.assert_array_equal(a.logprobs, b.logprobs)
     for s, p in zip(scores, plain, strict=True):
         assert s.top_logprobs.shape == (len(s.logprobs), 5)
         assert (np.diff(s.top_logprobs, axis=1) <= 0).all()
