@@ -204,7 +204,7 @@ class OpenAICompletionsLM:
             )
         if all("index" in c for c in choices):
             indices = [c["index"] for c in choices]
-            if sorted(indices) != list(range(n)):
+            if any(isinstance(x, bool) or not isinstance(x, int) for x in indices) or sorted(indices) != list(range(n)):
                 raise self._problem("choices[*].index", f"is not a permutation of 0..{n - 1}")
             choices = sorted(choices, key=lambda c: c["index"])
         return choices

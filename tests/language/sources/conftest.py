@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from text_source_helpers import TINY, training_texts
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -29,21 +30,6 @@ pytest.importorskip("transformers")
 SECRET = "sk-text-3a2b1c0d9e8f-DO-NOT-LEAK"  # the API key a test must never find in any output
 API_KEY_ENV = "CMIA_TEST_LM_KEY"
 MODEL_NAME = "tiny-docs-lm"
-
-
-def training_texts() -> list[str]:
-    from compliance_mia.language.corpus import builtin_corpus
-
-    return [text for _, text in builtin_corpus("python-docs")[:24]]
-
-
-def held_out_texts() -> list[str]:
-    from compliance_mia.language.corpus import builtin_corpus
-
-    return [text for _, text in builtin_corpus("python-docs")[200:212]]
-
-
-TINY = {"vocab_size": 300, "n_embd": 32, "n_layer": 1, "n_head": 2, "max_tokens": 64, "epochs": 3}
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +49,8 @@ def tiny_lm(tiny_lm_dir: Path):
 @pytest.fixture(scope="session")
 def texts() -> list[str]:
     """Audited texts of different lengths: members, held-out passages, and two short strings."""
+    from text_source_helpers import held_out_texts
+
     return [*training_texts()[:6], *held_out_texts()[:6], "Short text.", "x = 1"]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from text_source_helpers import TINY, training_texts
 
 from compliance_mia.language.corpus import KINDS, builtin_corpus, document_of
 from compliance_mia.language.hf import HuggingFaceLM
@@ -13,8 +14,6 @@ from compliance_mia.language.tiny_lm import train_causal_lm
 
 
 def test_same_seed_same_model_other_seed_another(tiny_lm, tiny_lm_dir: Path, tmp_path: Path, texts) -> None:
-    from conftest import TINY, training_texts
-
     again = train_causal_lm(training_texts(), tmp_path / "again", seed=7, **TINY)
     other = train_causal_lm(training_texts(), tmp_path / "other", seed=8, **TINY)
     first = tiny_lm.score(texts)
