@@ -123,8 +123,13 @@ class HuggingFaceLM:
 
     # ------------------------------------------------------------- tokens
     def encode(self, text: str) -> list[int]:
-        """Token ids of ``text`` as scored (no special tokens added, cut to ``max_tokens``)."""
-        ids = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+        """Token ids of ``text`` as scored, cut to ``max_tokens``.
+
+        Special tokens are added as the model's own tokenizer adds them by
+        default (GPT-2: none; Llama-style: a leading BOS, which then gives the
+        first real token a context, as an OpenAI-compatible server's echo does).
+        """
+        ids = self._tokenizer(text)["input_ids"]
         return list(ids[: self.max_tokens])
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
@@ -136,7 +141,7 @@ class HuggingFaceLM:
         """Log p(token_i | tokens before it) for every token after the first, per text."""
         if top_k < 0:
             raise ValueError("top_k must be 0 or more")
-        full = [list(self._tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+        full = [list(self._tokenizer(t)["input_ids"]) for t in texts]  # as encode(), before the cut
         encoded = [ids[: self.max_tokens] for ids in full]
         cut = sum(1 for ids in full if len(ids) > self.max_tokens)
         if cut:

@@ -85,7 +85,7 @@ class _Scorer:
     def echo(self, prompt: str, k: int) -> dict:
         import torch
 
-        encoded = self.tokenizer(prompt, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self.tokenizer(prompt, return_offsets_mapping=True)
         ids = encoded["input_ids"][:64]
         offsets = [start for start, _ in encoded["offset_mapping"][:64]]  # characters into the prompt
         tokens = [self.tokenizer.decode([i]) for i in ids]
@@ -108,7 +108,7 @@ class _Scorer:
     def continue_(self, prompt: str, n: int) -> str:
         import torch
 
-        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"][-(64 - n):]
+        ids = self.tokenizer(prompt)["input_ids"][-(64 - n):]
         new: list[int] = []
         with self.lock, torch.no_grad():
             for _ in range(n):  # greedy, one token at a time: the plainest possible decoder
