@@ -147,11 +147,11 @@ class HuggingFaceLM:
         if cut:
             log.warning("%d text(s) are longer than %d tokens and were scored on their first %d tokens",
                         cut, self.max_tokens, self.max_tokens)
-        out = self.score_ids(encoded, top_k=top_k)
+        out = self.score_tokens(encoded, top_k=top_k)
         self.queries += len(texts)
         return out
 
-    def score_ids(self, encoded: Sequence[Sequence[int]], *, top_k: int = 0) -> list[TokenScores]:
+    def score_tokens(self, encoded: Sequence[Sequence[int]], *, top_k: int = 0) -> list[TokenScores]:
         """Score already-tokenised texts (see :meth:`score`); also the test server's entry point."""
         torch = self._torch
         encoded = [list(ids)[: self.max_tokens] for ids in encoded]

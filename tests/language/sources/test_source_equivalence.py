@@ -22,6 +22,9 @@ def test_three_targets_one_model_same_scores(tiny_lm_dir: Path, completions_api,
     owner = HuggingFaceLM(tiny_lm_dir, batch_size=8).score(texts, top_k=5)
     from_file = LogprobFileLM(write_logprob_file(tmp_path / "owner.jsonl", ids, owner), ids=ids)
     remote = OpenAICompletionsLM(completions_api.url, model="tiny-docs-lm", batch_size=4)
+    # the pipeline asks a target by id exactly when it has score_ids: only the file may have it
+    assert hasattr(from_file, "score_ids")
+    assert not hasattr(direct, "score_ids") and not hasattr(remote, "score_ids")
     try:
         for k in (0, 5):
             a = direct.score(texts, top_k=k)

@@ -110,6 +110,6 @@ def test_greedy_generation_is_deterministic_and_batch_independent(tiny_lm, texts
     # greedy: the first new token is the most likely next token
     prompt = texts[0][:60]
     (continued,) = tiny_lm.generate([prompt], max_new_tokens=1)
-    (scores,) = tiny_lm.score_ids([[*tiny_lm.encode(prompt), *tiny_lm.encode(continued)]], top_k=1)
+    (scores,) = tiny_lm.score_tokens([[*tiny_lm.encode(prompt), *tiny_lm.encode(continued)]], top_k=1)
     assert scores.logprobs[-1] == pytest.approx(scores.top_logprobs[-1, 0], abs=1e-9)
     assert tiny_lm.generate(prompts, max_new_tokens=0) == [""] * len(prompts)
