@@ -85,16 +85,23 @@ class HuggingFaceLM:
         Texts longer than this many tokens are scored on their first
         ``max_tokens`` tokens only (logged once), as the model's context
         window would force anyway.
+    generate_batch_size
+        Prompts per greedy generation. Larger than ``batch_size`` by default:
+        each new token costs one forward pass for the whole batch, so small
+        batches multiply the passes (400 prompts, 32 new tokens on the demo
+        model: 34 CPU-s per 100 prompts in batches of 8, 10 in batches of 32).
     """
 
-    def __init__(self, path: Path, *, batch_size: int = 8, max_tokens: int = 512) -> None:
+    def __init__(
+        self, path: Path, *, batch_size: int = 8, max_tokens: int = 512, generate_batch_size: int = 32
+    ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = Path(path)
         check_model_directory(path)
-        if batch_size < 1 or max_tokens < 2:
-            raise ValueError("batch_size must be at least 1 and max_tokens at least 2")
+        if batch_size < 1 or generate_batch_size < 1 or max_tokens < 2:
+            raise ValueError("batch sizes must be at least 1 and max_tokens at least 2")
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             with quiet_progress():
@@ -109,6 +116,7 @@ class HuggingFaceLM:
         )
         self.max_tokens = min(max_tokens, int(window)) if window else max_tokens
         self.batch_size = batch_size
+        self.generate_batch_size = generate_batch_size
         self.path = path
         self.name = f"huggingface:{path.name}"
         pad = self._tokenizer.pad_token_id
@@ -173,14 +181,15 @@ class HuggingFaceLM:
                 mask[row, : len(ids)] = 1
             with torch.no_grad():
                 logits = self._model(input_ids=input_ids, attention_mask=mask).logits
-                logp = torch.log_softmax(logits[:, :-1, :].double(), dim=-1)
-                chosen = logp.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-                top = torch.topk(logp, k, dim=-1).values if top_k else None
-            for row, i in enumerate(chunk):
-                n = max(len(encoded[i]) - 1, 0)
-                lp = chosen[row, :n].numpy().copy()
-                tl = top[row, :n].numpy().copy() if top is not None else None
-                out[i] = TokenScores(lp, tl)
+                for row, i in enumerate(chunk):
+                    # one text at a time in float64: log p = logit - logsumexp(logits), without holding a
+                    # (batch x tokens x vocabulary) float64 array (gigabytes for a real vocabulary)
+                    n = max(len(encoded[i]) - 1, 0)
+                    row_logits = logits[row, :n, :].double()
+                    norm = torch.logsumexp(row_logits, dim=-1)
+                    chosen = row_logits.gather(-1, input_ids[row, 1 : n + 1].unsqueeze(-1)).squeeze(-1) - norm
+                    top = torch.topk(row_logits, k, dim=-1).values - norm.unsqueeze(-1) if top_k else None
+                    out[i] = TokenScores(chosen.numpy().copy(), top.numpy().copy() if top is not None else None)
         return [s for s in out if s is not None]
 
     # ------------------------------------------------------------ generating
@@ -195,8 +204,8 @@ class HuggingFaceLM:
             return results
         keep = max(self.max_tokens - max_new_tokens, 1)
         encoded = [self.encode(p)[-keep:] or [self._pad] for p in prompts]
-        for start in range(0, len(encoded), self.batch_size):
-            chunk = encoded[start : start + self.batch_size]
+        for start in range(0, len(encoded), self.generate_batch_size):
+            chunk = encoded[start : start + self.generate_batch_size]
             width = max(len(ids) for ids in chunk)
             input_ids = torch.full((len(chunk), width), self._pad, dtype=torch.long)
             mask = torch.zeros((len(chunk), width), dtype=torch.long)

@@ -43,7 +43,7 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_lm(tiny_lm_dir: Path):
     from compliance_mia.language.hf import HuggingFaceLM
 
-    return HuggingFaceLM(tiny_lm_dir, batch_size=4)
+    return HuggingFaceLM(tiny_lm_dir, batch_size=4, generate_batch_size=3)
 
 
 @pytest.fixture(scope="session")
