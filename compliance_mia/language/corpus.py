@@ -14,7 +14,9 @@ Both are cut into paragraph passages the same way, so a demo can draw
 members and non-members from the same documents (no distribution shift) or
 from the two different sources (a deliberate shift the blind baseline must
 catch). Passage ids name the document they come from (``assert-3``), never
-their content. What the sources contain depends on the Python version, so
+their content. Each text appears once: a paragraph repeated in several
+documents is kept where it first appears, since the same text on both sides
+of a membership split would make every figure wrong. What the sources contain depends on the Python version, so
 the demo records which one it used.
 """
 
@@ -63,8 +65,12 @@ def _python_docs() -> list[tuple[str, str]]:
     from pydoc_data.topics import topics
 
     passages: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for name in sorted(topics):
         for i, paragraph in enumerate(_paragraphs(topics[name])):
+            if paragraph in seen:  # topics repeat paragraphs (e.g. numeric-types and specialnames): keep the first
+                continue
+            seen.add(paragraph)
             passages.append((f"{name}-{i}", paragraph))
     return passages
 

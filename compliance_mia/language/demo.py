@@ -46,8 +46,8 @@ FILES = {
 class DemoSizes:
     """How big the demo is: data split and model size. The default is the demo; tests use a smaller one."""
 
-    members: int = 200
-    non_members: int = 200
+    members: int = 150
+    non_members: int = 150
     epochs: int = 16
     reference_epochs: int = 10
     vocab_size: int = 1024

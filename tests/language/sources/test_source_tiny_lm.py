@@ -57,6 +57,8 @@ def test_builtin_corpora_are_stable_passages_named_by_document(kind: str) -> Non
     assert len(passages) > 300
     ids = [i for i, _ in passages]
     assert len(set(ids)) == len(ids)
+    normalised = [" ".join(text.split()).casefold() for _, text in passages]
+    assert len(set(normalised)) == len(normalised)  # no text twice: it could land on both sides of a split
     assert builtin_corpus(kind) == passages  # same order every time
     assert all(120 <= len(text) <= 600 and "\n" not in text for _, text in passages)
     assert len({document_of(i) for i in ids}) > 30
