@@ -113,3 +113,14 @@ def test_greedy_generation_is_deterministic_and_batch_independent(tiny_lm, texts
     (scores,) = tiny_lm.score_tokens([[*tiny_lm.encode(prompt), *tiny_lm.encode(continued)]], top_k=1)
     assert scores.logprobs[-1] == pytest.approx(scores.top_logprobs[-1, 0], abs=1e-9)
     assert tiny_lm.generate(prompts, max_new_tokens=0) == [""] * len(prompts)
+
+
+def test_a_small_model_runs_on_one_thread_and_leaves_torch_as_it_was(tiny_lm, texts: list[str]) -> None:
+    import torch
+
+    assert tiny_lm.threads == 1  # a few thousand parameters: threads would only add synchronisation
+    before = torch.get_num_threads()
+    tiny_lm.score(texts[:2])
+    tiny_lm.generate(texts[:1], max_new_tokens=2)
+    assert torch.get_num_threads() == before
+    assert HuggingFaceLM(tiny_lm.path, threads=2).threads == 2
