@@ -35,6 +35,11 @@ class DecisionWhen(_Strict):
         "(false when no recommended control was measured).",
     )
     residual_high: bool | None = Field(None, description="The residual rating is one of `high_levels`.")
+    distribution_shift: bool | None = Field(
+        None,
+        description="Language models: the blind baseline tells member from non-member texts, so the audit "
+        "sample cannot show memorisation (risk.facts.distribution_shift).",
+    )
 
     def holds(self, facts: dict[str, bool]) -> bool:
         tests = self.model_dump(exclude_none=True)
@@ -49,8 +54,10 @@ class DecisionRule(_Strict):
     outcome: Literal["deploy", "deploy-after-actions", "do-not-deploy", "controller-decides"] = Field(
         description="What the assessment supports."
     )
-    headline: str = Field(min_length=1, description="One line for page one; may quote {level}, {residual}, "
-                          "{appetite}, {actions}, {scale}.")
+    headline: str = Field(
+        min_length=1,
+        description="One line for page one; may quote {level}, {residual}, {appetite}, {actions}, {scale}.",
+    )
     because: str = ""
     next_steps: list[str] = Field(default_factory=list, description="What follows, in order.")
 
@@ -115,6 +122,7 @@ def decide(
     residual: RiskRating | None,
     controls: Sequence[ControlRecommendation] = (),
     action_plan: Sequence[ActionPlanItem] = (),
+    distribution_shift: bool = False,
 ) -> Verdict | None:
     """The first decision rule that holds for this rating, residual rating and plan (None without rules).
 
@@ -132,6 +140,7 @@ def decide(
         "within_appetite": bool(rating.within_appetite),
         "residual_within_appetite": residual is not None and bool(residual.within_appetite) and bool(needed),
         "residual_high": after.level in spec.high_levels.get(rating.scale, []),
+        "distribution_shift": distribution_shift,
     }
     values = {
         "level": rating.level,

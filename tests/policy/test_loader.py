@@ -72,7 +72,8 @@ def test_misspelt_key_names_line_field_and_allowed_keys(tmp_path: Path) -> None:
 def test_bad_enum_value_lists_what_is_accepted(tmp_path: Path) -> None:
     problems = _problems(_write(tmp_path, VALID.replace("outputs: probabilities", "outputs: probs")))
     assert problems[0] == (
-        "policy.yaml:16: exposure.outputs: 'probs' is not one of label, top_k, probabilities, logits, loss"
+        "policy.yaml:16: exposure.outputs: 'probs' is not one of label, top_k, probabilities, logits, loss, "
+        "top_k_logprobs, token_logprobs, generated_text"
     )
 
 
