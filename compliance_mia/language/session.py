@@ -58,6 +58,56 @@ def poorer_exposures(outputs: str) -> list[str]:
     return order[order.index(outputs) + 1 :] if outputs in order else []
 
 
+def available_attacks() -> dict[str, Any]:
+    """The text attacks by name (the registry of compliance_mia.language.attacks)."""
+    from compliance_mia.language.attacks import text_attacks
+
+    return dict(text_attacks())
+
+
+def selected_attacks(policy: Policy) -> list[str]:
+    """Attacks the policy selects (``attacks.select`` / ``exclude``), checked against the registry."""
+    known = available_attacks()
+    spec = policy.attacks
+    names = list(known) if spec.select == "auto" else list(spec.select)
+    for key, values in (("select", names if spec.select != "auto" else []), ("exclude", spec.exclude)):
+        for i, name in enumerate(values):
+            if name not in known:
+                raise PolicyError(
+                    Problem(
+                        f"unknown text attack '{name}'; known: {', '.join(sorted(known))}", field=f"attacks.{key}[{i}]"
+                    )
+                )
+    return [n for n in names if n not in set(spec.exclude)]
+
+
+def plan_attacks(
+    policy: Policy, outputs: str, *, has_reference: bool, can_generate: bool
+) -> tuple[list[str], dict[str, str]]:
+    """The selected attacks that can run on what ``outputs`` shows, and why each other one cannot."""
+    from compliance_mia.language.attacks import runnable
+
+    allowed = set(runnable(outputs, has_reference))
+    known = available_attacks()
+    names: list[str] = []
+    skipped: dict[str, str] = {}
+    chosen = selected_attacks(policy)
+    for name in known:
+        spec = known[name].spec
+        if name not in chosen:
+            skipped[name] = "not selected by the policy (attacks.select / exclude)"
+        elif name not in allowed:
+            if spec.needs_reference and not has_reference:
+                skipped[name] = "needs a reference model (model.reference)"
+            else:
+                skipped[name] = f"needs {NEEDS_TEXT.get(spec.needs, spec.needs)}, which this exposure hides"
+        elif spec.needs == "generated_text" and not can_generate:
+            skipped[name] = "needs generated text, which a log-probability file cannot produce"
+        else:
+            names.append(name)
+    return names, skipped
+
+
 @dataclass(frozen=True)
 class BlindResult:
     """The blind baseline's outcome and whether it tells the sets apart (see risk.facts.distribution_shift)."""
@@ -161,46 +211,13 @@ class TextSession:
     # ------------------------------------------------------------- planning
     def available(self) -> dict[str, Any]:
         """The text attacks by name (the registry of compliance_mia.language.attacks)."""
-        from compliance_mia.language.attacks import text_attacks
-
-        return dict(text_attacks())
-
-    def selected(self) -> list[str]:
-        """Attacks the policy selects (``attacks.select`` / ``exclude``), checked against the registry."""
-        known = self.available()
-        spec = self.policy.attacks
-        names = list(known) if spec.select == "auto" else list(spec.select)
-        for key, values in (("select", names if spec.select != "auto" else []), ("exclude", spec.exclude)):
-            for i, name in enumerate(values):
-                if name not in known:
-                    raise PolicyError(
-                        Problem(
-                            f"unknown text attack '{name}'; known: {', '.join(sorted(known))}",
-                            field=f"attacks.{key}[{i}]",
-                        )
-                    )
-        return [n for n in names if n not in set(spec.exclude)]
+        return available_attacks()
 
     def runnable(self, outputs: str) -> tuple[list[str], dict[str, str]]:
         """Selected attacks that can run under ``outputs``, and why each other one cannot."""
-        from compliance_mia.language.attacks import runnable
-
-        allowed = set(runnable(outputs, self.reference_raw is not None or (self.reference is not None)))
-        known = self.available()
-        names: list[str] = []
-        skipped: dict[str, str] = {}
-        for name in self.selected():
-            spec = known[name].spec
-            if name not in allowed:
-                if spec.needs_reference and self.reference is None:
-                    skipped[name] = "needs a reference model (model.reference)"
-                else:
-                    skipped[name] = f"needs {NEEDS_TEXT.get(spec.needs, spec.needs)}, which this exposure hides"
-            elif spec.needs == "generated_text" and not self.can_generate:
-                skipped[name] = "needs generated text, which a log-probability file cannot produce"
-            else:
-                names.append(name)
-        return names, skipped
+        return plan_attacks(
+            self.policy, outputs, has_reference=self.reference is not None, can_generate=self.can_generate
+        )
 
     # -------------------------------------------------------------- running
     def run(

@@ -88,7 +88,7 @@ def normalise(text: str) -> str:
 
 
 def detect_text_format(path: Path, declared: str | None) -> str:
-    """jsonl or csv: the policy's data.format, else the extension, else the first character."""
+    """Which reader, JSONL or CSV: the policy's data.format, else the extension, else the first character."""
     if declared in ("jsonl", "csv"):
         return declared
     if path.suffix.lower() in JSONL_SUFFIXES:

@@ -445,3 +445,67 @@ def run_text_assessment(
         target.close()
         if reference is not None:
             reference.close()
+
+
+def preview_text(policy: Policy, *, lift: float = 2.0) -> Any:
+    """``compliance-mia plan`` for a language model: the attacks the exposure allows, and the texts needed.
+
+    Reads the texts (with every check) but does not open or query the model.
+    """
+    from compliance_mia.language.session import BLIND_NAME, plan_attacks
+    from compliance_mia.language.texts import load_texts
+    from compliance_mia.metrics import records_needed
+    from compliance_mia.runner.preparation import PlanPreview
+
+    data = load_texts(policy.data)
+    settings = StatisticsSettings.from_policy(policy)
+    can_generate = policy.model.format != "logprobs"
+    names, skipped = plan_attacks(
+        policy, policy.exposure.outputs, has_reference=policy.model.reference is not None, can_generate=can_generate
+    )
+    from compliance_mia.language.session import available_attacks
+
+    known = available_attacks()
+    attacks = [
+        PlannedAttack(
+            name=BLIND_NAME,
+            title="Blind baseline (model-free text classifier), first",
+            selected=True,
+            reason="always runs first: if the texts alone tell members from non-members, no attack figure is "
+            "evidence of memorisation",
+            requires=["the texts alone"],
+        )
+    ]
+    for name, cls in known.items():
+        attacks.append(
+            PlannedAttack(
+                name=name,
+                title=cls.spec.title,
+                selected=name in names,
+                reason="the exposure allows it" if name in names else skipped.get(name, "not selected"),
+                requires=[str(cls.spec.needs)],
+                needs_reference_models=bool(cls.spec.needs_reference),
+            )
+        )
+    notes = list(data.warnings) + [
+        f"exposure: {text_exposure_description(policy.exposure.outputs, policy.exposure.top_k)}",
+        "output controls are measured by re-running the attacks on poorer exposures (token log-probabilities, "
+        "then generated text only)",
+    ]
+    return PlanPreview(
+        plan=Plan(attacks=attacks),
+        n_members=len(data.members),
+        n_non_members=len(data.non_members),
+        n_population=len(data.population) if data.population is not None else 0,
+        notes=notes,
+        sample_size=records_needed(
+            settings=settings, lift=lift, n_members=len(data.members), n_non_members=len(data.non_members)
+        ),
+    )
+
+
+def build_text_demo(folder: Path, *, shifted: bool = False, log: Any = print) -> Path:
+    """The language-model demo's inputs (a tiny LM trained on licence-clean text, members, non-members, policy)."""
+    from compliance_mia.language.demo import build_text_demo as build
+
+    return build(folder, shifted=shifted, log=log)

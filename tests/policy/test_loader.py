@@ -126,7 +126,16 @@ def test_json_schema_covers_every_section_and_enum() -> None:
     for section in ("system", "model", "data", "exposure", "regulations", "seed", "attacks", "statistics", "risk"):
         assert section in schema["properties"]
     outputs = schema["$defs"]["ExposureSpec"]["properties"]["outputs"]
-    assert outputs["enum"] == ["label", "top_k", "probabilities", "logits", "loss"]
+    assert outputs["enum"] == [
+        "label",
+        "top_k",
+        "probabilities",
+        "logits",
+        "loss",
+        "top_k_logprobs",
+        "token_logprobs",
+        "generated_text",
+    ]
 
 
 def test_shipped_example_policies_validate() -> None:
