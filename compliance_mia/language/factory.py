@@ -47,8 +47,6 @@ def _openai_kwargs(spec: OpenAITargetSpec) -> dict[str, Any]:
 
 def _open(spec: ModelSpec | ReferenceLMSpec, *, ids: Sequence[str] | None, where: str) -> TextTarget:
     if spec.format == "huggingface":
-        from compliance_mia.language.hf import HuggingFaceLM
-
         assert spec.artifact is not None  # the schema requires it
         path = Path(spec.artifact)
         if not path.is_dir():
@@ -56,6 +54,8 @@ def _open(spec: ModelSpec | ReferenceLMSpec, *, ids: Sequence[str] | None, where
                 f"{where}.artifact: '{path.name}' is not a directory; a Hugging Face model is a directory holding "
                 "config.json, *.safetensors weights and the tokenizer files"
             )
+        from compliance_mia.language.hf import HuggingFaceLM
+
         return HuggingFaceLM(path)
     if spec.format == "openai":
         from compliance_mia.language.openai import OpenAICompletionsLM

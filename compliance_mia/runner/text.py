@@ -56,6 +56,12 @@ from compliance_mia.risk.facts import (
 
 log = logging.getLogger(__name__)
 
+#: The tabular hint for measuring a training control, and what a language model needs instead.
+_RECIPE_HINT = "Not measured: name a candidate estimator for it under controls.training_recipes to measure it."
+_TEXT_RECIPE_HINT = (
+    "Not measured: retrain or fine-tune the language model with it and re-run this assessment on the new model."
+)
+
 #: Most files of a model directory hashed into the evidence (a Hugging Face directory has a handful).
 MAX_MODEL_FILES = 64
 
@@ -324,6 +330,10 @@ def run_text_assessment(
             regulations=list(policy.regulations),
             what_if=what_if,
         )
+        controls = [
+            c.model_copy(update={"why": c.why.replace(_RECIPE_HINT, _TEXT_RECIPE_HINT)}) if _RECIPE_HINT in c.why else c
+            for c in controls
+        ]
         residual = residual_rating(controls, rating)
         action_plan = action_plan_items(policy, controls)
         verdict = decide(

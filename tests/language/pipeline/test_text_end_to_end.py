@@ -47,6 +47,9 @@ def test_attacks_detect_the_memorising_model_and_the_blind_baseline_does_not_fir
     assert "LEAK-MEMBERSHIP" in {f.id for f in a.findings}
     assert a.records and a.records[0].record_id.startswith("m-")  # records by ID
     assert {s.column for s in a.slices} == {"ward"}
+    assert not any("training_recipes" in c.why for c in a.controls)  # a tabular-only hint
+    assert {c.control_id for c in a.controls} >= {"text-generated-only", "text-dp-finetuning"}
+    assert not {"output-label-only", "output-rounding", "regularisation"} & {c.control_id for c in a.controls}
 
 
 def test_output_controls_are_measured_on_poorer_exposures(memorised: tuple[Path, Assessment]) -> None:
