@@ -40,7 +40,6 @@ def test_attacks_detect_the_memorising_model_and_the_blind_baseline_does_not_fir
     assert a.blind_baseline.outcome.metrics.auc.lower < 0.5 < a.blind_baseline.outcome.metrics.auc.upper
     assert a.headline is not None and a.headline.auc.scope == "simultaneous"
     assert a.headline.auc.lower > 0.8  # the 5-gram model memorised its members
-    assert {o.name for o in a.attacks} >= {"loss"}
     assert all(o.metrics.n_members == 160 and o.metrics.n_non_members == 160 for o in a.attacks)
     assert a.verdict is not None and a.verdict.rule_id != "DEC-INVALID-SAMPLE"
     assert "LIK-DISTRIBUTION-SHIFT" not in {r.rule_id for r in a.risk.rules}
@@ -56,8 +55,12 @@ def test_output_controls_are_measured_on_poorer_exposures(memorised: tuple[Path,
     _, a = memorised
     labels = {w.control_id: w for w in a.what_if}
     assert set(labels) == {"text-no-top-logprobs", "text-generated-only"}
+    from compliance_mia.language.attacks import text_attacks
+
+    needs = {name: cls.spec.needs for name, cls in text_attacks().items()}
     no_top = labels["text-no-top-logprobs"]
-    assert "min-k-plus-plus" not in no_top.attacks_run and "loss" in no_top.attacks_run
+    assert no_top.attacks_run and all(needs[n] != "top_k_logprobs" for n in no_top.attacks_run)
+    assert any(needs[o.name] == "top_k_logprobs" for o in a.attacks)  # ran under the deployment's exposure
     assert no_top.auc is not None and no_top.auc.estimate > 0.8
     gen = labels["text-generated-only"]
     assert gen.auc is None and "a log-probability file cannot produce" in gen.note
