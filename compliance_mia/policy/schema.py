@@ -708,6 +708,16 @@ def _text_problems(policy: Policy) -> list[_Mismatch]:
                 exposure.outputs,
             )
         )
+    if model.format == "logprobs" and exposure.outputs == "generated_text":
+        out.append(
+            (
+                ("exposure", "outputs"),
+                "a log-probability file cannot generate text, so 'generated_text' cannot be assessed from it; "
+                "reach the model itself (format huggingface or openai), or declare the log-probabilities the "
+                "deployment returns",
+                exposure.outputs,
+            )
+        )
     if data.text_column is None:
         out.append((("data",), f"{task} 'text_column' is required (the field holding each text)", None))
     if data.label_column is not None:
