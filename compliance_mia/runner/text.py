@@ -143,7 +143,10 @@ def _text_what_if(session: Any, catalogue: Any, rate_fn: _TextRater) -> list[Wha
                 )
                 notes = [f"could not run under this exposure: {n} ({why})" for n, why in skipped.items()]
                 if head is None:
-                    notes.append("no attack could run, so leakage under this setting was not measured")
+                    notes.append(
+                        "no attack could run, so leakage under this setting was not measured and no residual "
+                        "rating is given"
+                    )
                 results.append(
                     WhatIfResult(
                         control_id=control.id,
@@ -154,7 +157,8 @@ def _text_what_if(session: Any, catalogue: Any, rate_fn: _TextRater) -> list[Wha
                         tpr_at_1pct_fpr=_tpr_1pct(head),
                         attacks_run=names,
                         per_attack_auc={o.name: o.metrics.auc.estimate for o in outcomes},
-                        residual=rate_fn(head, restricted, label_head),
+                        # unmeasured is not safer: no residual, so it can never count as the best control
+                        residual=rate_fn(head, restricted, label_head) if head is not None else None,
                         note="; ".join(notes),
                     )
                 )

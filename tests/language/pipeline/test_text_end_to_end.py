@@ -64,6 +64,8 @@ def test_output_controls_are_measured_on_poorer_exposures(memorised: tuple[Path,
     assert no_top.auc is not None and no_top.auc.estimate > 0.8
     gen = labels["text-generated-only"]
     assert gen.auc is None and "a log-probability file cannot produce" in gen.note
+    assert gen.residual is None  # not measured is not a lower risk
+    assert a.residual_risk is not None and a.residual_risk.rules[-1].inputs["control"] != "text-generated-only"
 
 
 def test_the_pdf_and_summary_read_right_for_text(memorised: tuple[Path, Assessment]) -> None:
