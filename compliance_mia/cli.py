@@ -421,7 +421,9 @@ def _check_formats(formats: list[str] | None) -> None:
         )
 
 
-def _run_and_render(policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None) -> Any:
+def _run_and_render(
+    policy_path: Path, policy: Any, out_dir: Path, *, quiet: bool, formats: list[str] | None
+) -> Any:
     from compliance_mia.report import render_all
     from compliance_mia.runner import run_assessment
 
@@ -598,7 +600,9 @@ def run(
 @app.command()
 @_guard
 def init(
-    template: Annotated[str | None, typer.Option("--template", "-t", help="Template name (see --list).")] = None,
+    template: Annotated[
+        str | None, typer.Option("--template", "-t", help="Template name (see --list).")
+    ] = None,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Policy file to write.")] = Path("policy.yaml"),
     list_templates: Annotated[bool, typer.Option("--list", help="List the templates and exit.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,

@@ -39,6 +39,8 @@ Situation = Literal[
 SITUATIONS: tuple[str, ...] = get_args(Situation)
 
 
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -54,10 +54,8 @@ class DecisionRule(_Strict):
     outcome: Literal["deploy", "deploy-after-actions", "do-not-deploy", "controller-decides"] = Field(
         description="What the assessment supports."
     )
-    headline: str = Field(
-        min_length=1,
-        description="One line for page one; may quote {level}, {residual}, {appetite}, {actions}, {scale}.",
-    )
+    headline: str = Field(min_length=1, description="One line for page one; may quote {level}, {residual}, "
+                          "{appetite}, {actions}, {scale}.")
     because: str = ""
     next_steps: list[str] = Field(default_factory=list, description="What follows, in order.")
 
