@@ -155,12 +155,13 @@ class TextSession:
             self.raw = self._score(target, "the model")
             if reference is not None:
                 self.progress.stage(f"Scoring {len(self.texts):,} texts with the reference model")
-                self.reference_raw = self._score(reference, "the reference model")
+                # the calibration reads the reference's token log-probabilities only: never ask it for top-k
+                self.reference_raw = self._score(reference, "the reference model", top_k=0)
         self.can_generate = not hasattr(target, "score_ids")
 
     # ------------------------------------------------------------- scoring
-    def _score(self, target: TextTarget, who: str) -> list[TokenScores]:
-        k = int(self.top_k or 0) if self.outputs == "top_k_logprobs" else 0
+    def _score(self, target: TextTarget, who: str, *, top_k: int | None = None) -> list[TokenScores]:
+        k = top_k if top_k is not None else (int(self.top_k or 0) if self.outputs == "top_k_logprobs" else 0)
         score_ids: Callable[..., list[TokenScores]] | None = getattr(target, "score_ids", None)
         out = score_ids(self.ids, top_k=k) if score_ids is not None else target.score(self.texts, top_k=k)
         self.queries += len(self.texts)
@@ -228,8 +229,10 @@ class TextSession:
         from compliance_mia.language.exposure import reduce_scores
 
         scores = reduce_scores(self.raw, outputs, top_k) if self.raw is not None else None  # type: ignore[arg-type]
+        # the reference model's scores are reduced at least as far as the target's (token log-probabilities
+        # at most: the calibration reads nothing else), and not at all when the exposure hides scores
         ref = (
-            reduce_scores(self.reference_raw, outputs, top_k)  # type: ignore[arg-type]
+            reduce_scores(self.reference_raw, "token_logprobs" if outputs == "top_k_logprobs" else outputs, None)
             if self.reference_raw is not None
             else None
         )

@@ -119,6 +119,16 @@ class MinKPP(TextAttack):
         return np.array(out)
 
 
+class Reference(TextAttack):
+    spec = _spec("reference", "Reference calibration", "token_logprobs", family="reference", ref=True)
+
+    def run(self, ctx: TextAttackContext) -> np.ndarray:
+        assert ctx.reference_scores is not None
+        return np.array(
+            [t.logprobs.mean() - r.logprobs.mean() for t, r in zip(ctx.scores or [], ctx.reference_scores, strict=True)]
+        )
+
+
 class Continuation(TextAttack):
     spec = _spec("continuation", "Verbatim continuation", "generated_text", family="label-only")
 
@@ -134,7 +144,7 @@ class Continuation(TextAttack):
         )
 
 
-_ATTACKS: dict[str, type[TextAttack]] = {c.spec.name: c for c in (Loss, Zlib, MinK, MinKPP, Continuation)}
+_ATTACKS: dict[str, type[TextAttack]] = {c.spec.name: c for c in (Loss, Zlib, MinK, MinKPP, Reference, Continuation)}
 
 
 def text_attacks() -> dict[str, type[TextAttack]]:

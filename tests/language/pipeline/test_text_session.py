@@ -63,3 +63,32 @@ def test_generated_text_from_a_logprob_file_is_refused_at_the_exposure(tmp_path:
     path = _policy(tmp_path, "  outputs: top_k_logprobs\n  top_k: 5\n", "  outputs: generated_text\n", n=5)
     with pytest.raises(PolicyError, match="exposure.outputs: a log-probability file cannot generate text"):
         load_policy(path)
+
+
+def test_a_reference_model_from_a_file_calibrates_without_top_k(tmp_path: Path) -> None:
+    path = write_text_case(tmp_path, n=60)
+    policy_text = path.read_text().replace(
+        "    file: token_logprobs.jsonl\n",
+        "    file: token_logprobs.jsonl\n  reference:\n    format: logprobs\n    logprobs:\n      file: ref.jsonl\n",
+    )
+    path.write_text(policy_text, encoding="utf-8")
+    policy = load_policy(path, check_files=False)
+    data = load_texts(policy.data)
+    # the reference never saw the audited texts: trained on other passages of the same kind; no top-k in its file
+    NgramLM(passages(60, seed=99)).write_logprobs(
+        tmp_path / "ref.jsonl", list(zip(data.ids, data.texts, strict=True)), top_k=0
+    )
+    from compliance_mia.language.factory import open_reference, open_text_target
+
+    session = TextSession(
+        policy,
+        open_text_target(policy, ids=data.ids),
+        data,
+        settings=StatisticsSettings.from_policy(policy),
+        reference=open_reference(policy, ids=data.ids),
+    )
+    names, _ = session.runnable("top_k_logprobs")
+    calibrated = [n for n in names if session.available()[n].spec.needs_reference]
+    assert calibrated
+    outcomes = session.run(calibrated, "top_k_logprobs", 5)
+    assert all(o.metrics.auc.lower > 0.6 and o.reference_mode == "offline" for o in outcomes)
