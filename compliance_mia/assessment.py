@@ -510,6 +510,7 @@ class DataSummary(_Frozen):
     n_features: int
     feature_names: list[str] = Field(default_factory=list, description="Column names only, no values.")
     slice_columns: list[str] = Field(default_factory=list)
+    text_column: str | None = Field(None, description="Language models: the field holding each text.")
     class_balance: dict[str, float] = Field(default_factory=dict)
     target_accuracy_members: float | None = None
     target_accuracy_non_members: float | None = None
@@ -542,6 +543,22 @@ class ChangeSummary(_Frozen):
     new_findings: list[str] = Field(default_factory=list)
     resolved_findings: list[str] = Field(default_factory=list)
     changed_files: list[str] = Field(default_factory=list)
+
+
+class BlindBaseline(_Frozen):
+    """A model-blind classifier on the texts alone, measured like an attack before any attack figure.
+
+    If it tells members from non-members without the model, the two sets
+    differ in distribution (topic, date, source) and the attacks' figures
+    measure that difference, not memorisation (Das et al. 2024; Duan et al.
+    2024). Language-model assessments only.
+    """
+
+    outcome: AttackOutcome
+    distinguishes: bool = Field(
+        description="Its AUC interval lies above 0.5: the member and non-member texts differ in distribution."
+    )
+    verdict: str = Field(description="What this means for the attack figures, in one or two sentences.")
 
 
 class Headline(_Frozen):
@@ -591,6 +608,9 @@ class Assessment(_Frozen):
 
     schema_version: str = ASSESSMENT_SCHEMA_VERSION
     assessment_id: str = Field(description="Content-derived ID: same inputs, same ID.")
+    task: Literal["classification", "text-generation"] = Field(
+        "classification", description="What was assessed: a tabular classifier or a causal language model."
+    )
     title: str
     organisation: str | None = None
     system: SystemSummary
@@ -612,6 +632,9 @@ class Assessment(_Frozen):
     )
     plan: Plan
     attacks: list[AttackOutcome]
+    blind_baseline: BlindBaseline | None = Field(
+        None, description="Language models: the model-blind validity check, shown before any attack figure."
+    )
     headline: Headline | None = None
     slices: list[SliceResult] = Field(default_factory=list)
     records: list[RecordRisk] = Field(default_factory=list)

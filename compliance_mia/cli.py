@@ -468,19 +468,46 @@ def demo(
     out_dir: OutOption = Path("demo-report"),
     quiet: QuietOption = False,
     force: ForceOption = False,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="tabular: a random forest on the health-insurance survey; text: a small language model trained "
+            "on licence-clean text (passages held out from the same documents as non-members).",
+        ),
+    ] = "tabular",
+    shifted: Annotated[
+        bool,
+        typer.Option(
+            "--shifted",
+            help="With --kind text: draw non-members from a different source, to show the blind baseline "
+            "catching a distribution shift.",
+        ),
+    ] = False,
 ) -> None:
-    """Train a model on the built-in health-insurance dataset and assess it end to end.
+    """Train a model on built-in data and assess it end to end (--kind tabular or text).
 
     Writes the inputs it used (data, model, policy.yaml) to OUT/inputs and the
     report (PDF, HTML, JSON and twins) to OUT.
     """
     import shutil
 
-    from compliance_mia.demo import build_demo_inputs
     from compliance_mia.runner import load_policy
 
+    if kind not in ("tabular", "text"):
+        _error(f"--kind: '{kind}' is not one of tabular, text")
+        raise typer.Exit(EXIT_INPUT)
+    if shifted and kind != "text":
+        _error("--shifted applies to --kind text only")
+        raise typer.Exit(EXIT_INPUT)
     _check_out_dir(out_dir, force=force, extra=("inputs",))
-    out.print("Building the demo: 22,272 health-insurance survey records (Ecdat HI), random forest on 5,000.")
+    if kind == "text":
+        out.print(
+            "Building the text demo: a small language model trained from scratch on licence-clean passages"
+            + (", non-members from a different source (--shifted)." if shifted else ".")
+        )
+    else:
+        out.print("Building the demo: 22,272 health-insurance survey records (Ecdat HI), random forest on 5,000.")
     created_out = not out_dir.exists()
     inputs_dir = out_dir / "inputs"
     # With --force the older run's inputs go aside first and come back if this run does not finish.
@@ -490,10 +517,18 @@ def demo(
         shutil.rmtree(previous, ignore_errors=True)
         os.replace(inputs_dir, previous)
     done = False
+    policy_path: Path | None = None
     try:
-        inputs = build_demo_inputs(inputs_dir)
-        policy = load_policy(inputs.policy)
-        _run_and_render(inputs.policy, policy, out_dir, quiet=quiet, formats=None)
+        if kind == "text":
+            from compliance_mia.runner.text import build_text_demo
+
+            policy_path = build_text_demo(inputs_dir, shifted=shifted, log=out.print)
+        else:
+            from compliance_mia.demo import build_demo_inputs
+
+            policy_path = build_demo_inputs(inputs_dir).policy
+        policy = load_policy(policy_path)
+        _run_and_render(policy_path, policy, out_dir, quiet=quiet, formats=None)
         done = True
     finally:
         if done or _signals.written is not None:  # the report is in place: keep the inputs it names
@@ -506,7 +541,7 @@ def demo(
             if created_out:
                 with contextlib.suppress(OSError):
                     out_dir.rmdir()  # only if empty
-    out.print(f"The policy used is {inputs.policy}; adapt it to assess your own model.")
+    out.print(f"The policy used is {policy_path}; adapt it to assess your own model.")
 
 
 @app.command()
@@ -690,7 +725,12 @@ def plan(
         _error("--lift must be above 1 (an attack better than guessing)")
         raise typer.Exit(EXIT_INPUT)
     policy = load_policy(policy_file, materialise_builtins=True)
-    view = preview(policy, lift=lift)
+    if policy.model.task == "text-generation":
+        from compliance_mia.runner.text import preview_text
+
+        view = preview_text(policy, lift=lift)
+    else:
+        view = preview(policy, lift=lift)
     table = Table(title=f"Attack plan for {policy.system.name}")
     for col in ("attack", "runs", "about", "why"):
         table.add_column(col)

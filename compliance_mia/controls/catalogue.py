@@ -65,6 +65,10 @@ class ExposureChange(_Strict):
             raise ValueError("outputs: top_k needs top_k (how many classes are returned)")
         if self.top_k is not None and self.outputs != "top_k":
             raise ValueError("top_k only applies with outputs: top_k")
+        if self.outputs in ("top_k_logprobs", "token_logprobs", "generated_text") and (
+            self.rounding is not None or self.noise
+        ):
+            raise ValueError("a language model's exposure change names only 'outputs'")
         if self.outputs == "label" and (self.rounding is not None or self.noise):
             raise ValueError("with outputs: label there are no scores to round or perturb")
         return self
@@ -168,6 +172,12 @@ class Control(_Strict):
     )
     exposure: list[ExposureChange] = Field(
         default_factory=list, description="Output controls: the restricted exposure(s) to measure."
+    )
+    tasks: list[Literal["classification", "text-generation"]] = Field(
+        default_factory=lambda: ["classification"],
+        min_length=1,
+        description="Which models the control applies to: classification (tabular), text-generation (language "
+        "models) or both.",
     )
     mappings: dict[str, list[Clause]] = Field(min_length=1, description="Clauses per framework id.")
 

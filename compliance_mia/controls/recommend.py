@@ -37,6 +37,12 @@ from compliance_mia.controls.catalogue import SITUATIONS, Catalogue
 from compliance_mia.controls.restrictions import _current_exposure, already_satisfied, restricted_exposure
 from compliance_mia.risk.facts import LeakageProfile, summary_facts
 
+
+def sits_text_model(exposure: ExposureSummary) -> bool:
+    """Whether the assessed model is a language model (its exposure is a text exposure)."""
+    return bool(summary_facts(exposure)["text_model"])
+
+
 if TYPE_CHECKING:
     pass
 
@@ -160,7 +166,10 @@ def recommend(
 
     chosen: list[tuple[tuple[Any, ...], ControlRecommendation]] = []
     existing: list[ControlRecommendation] = []
+    task = "text-generation" if sits_text_model(exposure) else "classification"
     for index, control in enumerate(catalogue.controls):
+        if task not in control.tasks:
+            continue
         in_place_hits = _matching(list(control.in_place_when), sits)
         in_place_text = "; ".join(" and ".join(phrases[s] for s in group) for group in in_place_hits)
         if control.category == "output":

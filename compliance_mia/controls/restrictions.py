@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 
 # ================================================================ exposures
 _SCORE_OUTPUTS = ("probabilities", "logits", "top_k")
+#: A language model's exposures, richest first: a control may only move right.
+_TEXT_ORDER = ("top_k_logprobs", "token_logprobs", "generated_text")
+
+
+def _text_rank(outputs: str | None) -> int:
+    return _TEXT_ORDER.index(outputs) if outputs in _TEXT_ORDER else -1
 
 
 def restricted_exposure(
@@ -32,6 +38,10 @@ def restricted_exposure(
     """
     from compliance_mia.exposure import Exposure
 
+    if current.outputs in _TEXT_ORDER or change.outputs in _TEXT_ORDER:
+        if _text_rank(change.outputs) > _text_rank(current.outputs) >= 0:
+            return Exposure(outputs=str(change.outputs))
+        return None
     outputs, top_k, rounding = current.outputs, current.top_k, current.rounding
     stricter = False
     if change.outputs == "label":
@@ -67,6 +77,8 @@ def restricted_exposure(
 
 def already_satisfied(current: Exposure, change: ExposureChange) -> bool:
     """Whether the current exposure is already at least as strict as ``change``."""
+    if current.outputs in _TEXT_ORDER or change.outputs in _TEXT_ORDER:
+        return 0 <= _text_rank(change.outputs) <= _text_rank(current.outputs)
     if current.outputs == "label":
         return True
     if change.outputs == "label":

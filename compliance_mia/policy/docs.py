@@ -33,6 +33,9 @@ Rules that hold everywhere:
 - YAML is read with a safe loader: no tags, no code, duplicate keys refused.
 - Secrets never appear in a policy: the HTTP target names an environment
   variable (`model.http.auth_env`) holding the credential.
+- `model.task` decides which formats, data fields and exposures apply:
+  classification (tabular) or text-generation (a language model, see
+  docs/text.md). A field of the other task is an error at that field.
 
 This page is generated from the code (`python -m compliance_mia.policy.docs`).
 
@@ -103,6 +106,74 @@ model:
   predictions:
     file: predictions.parquet
     probability_columns: [p_no, p_yes]
+""",
+        """\
+model:                             # a causal language model (see docs/text.md)
+  task: text-generation
+  format: huggingface              # a local directory: config.json, *.safetensors, tokenizer files
+  artifact: models/notes-lm/
+  reference:                       # trained without the audited texts: calibrates the reference attack
+    format: huggingface
+    artifact: models/notes-lm-base/
+""",
+        """\
+model:
+  task: text-generation
+  format: openai                   # an OpenAI-compatible /v1/completions endpoint returning logprobs
+  openai:
+    url: https://llm.example.org/v1/completions
+    model: notes-assistant-v2
+    auth_env: NOTES_LLM_TOKEN
+""",
+        """\
+model:
+  task: text-generation
+  format: logprobs                 # the owner shares per-token log-probabilities, not the model
+  logprobs:
+    file: token_logprobs.jsonl
+""",
+    ],
+    "OpenAITargetSpec": [
+        """\
+openai:
+  url: https://llm.example.org/v1/completions
+  model: notes-assistant-v2        # the "model" field of every request
+  batch_size: 16
+  timeout_seconds: 30
+  max_retries: 5
+  backoff_seconds: 0.5
+  rate_limit_per_second: 5
+  query_budget: 20000
+  auth_header: Authorization
+  auth_env: NOTES_LLM_TOKEN        # the secret is read from this variable, never written anywhere
+  auth_scheme: Bearer
+  verify_tls: true
+"""
+    ],
+    "LogprobsFileSpec": [
+        """\
+logprobs:
+  file: token_logprobs.jsonl       # {"id": ..., "token_logprobs": [...], "top_logprobs": [[...], ...]}
+"""
+    ],
+    "ReferenceLMSpec": [
+        """\
+reference:
+  format: huggingface
+  artifact: models/notes-lm-base/
+""",
+        """\
+reference:
+  format: logprobs
+  logprobs:
+    file: reference_logprobs.jsonl
+""",
+        """\
+reference:
+  format: openai
+  openai:
+    url: https://llm.example.org/v1/completions
+    model: notes-assistant-v1
 """,
     ],
     "EstimatorSpec": [
@@ -178,6 +249,17 @@ data:                        # files from a DVC cache: no extension, so say the 
   categories: [financial]
   data_subjects: 12000
 """,
+        """\
+data:                        # a language model's texts (model.task: text-generation)
+  members: texts/train.jsonl       # one {"id": ..., "text": ...} object per line, or CSV
+  non_members: texts/heldout.jsonl
+  id_column: note_id
+  text_column: text
+  format: jsonl
+  slice_columns: [department]
+  categories: [health]
+  data_subjects: 9000
+""",
     ],
     "ExposureSpec": [
         """\
@@ -188,6 +270,12 @@ exposure:
   access: public                   # public | authenticated | internal
   query_limit: {per_minute: 60, per_day: 5000, total: 100000}
   monitored: true
+""",
+        """\
+exposure:                          # a language model (model.task: text-generation)
+  outputs: top_k_logprobs          # top_k_logprobs | token_logprobs | generated_text
+  top_k: 5                         # log-probabilities of the 5 most likely tokens at each position
+  access: authenticated
 """
     ],
     "QueryLimit": [

@@ -15,13 +15,23 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 POLICY_SCHEMA_VERSION = 1
 
 AssessmentType = Literal["pre-deployment", "periodic", "ad-hoc"]
-ModelFormat = Literal["skops", "pickle", "joblib", "onnx", "http", "predictions"]
-OutputKind = Literal["label", "top_k", "probabilities", "logits", "loss"]
+ModelFormat = Literal["skops", "pickle", "joblib", "onnx", "http", "predictions", "huggingface", "openai", "logprobs"]
+OutputKind = Literal[
+    "label", "top_k", "probabilities", "logits", "loss", "top_k_logprobs", "token_logprobs", "generated_text"
+]
+Task = Literal["classification", "text-generation"]
+#: Model formats, exposures and data formats by task: a combination across tasks makes no sense and is refused.
+TABULAR_FORMATS: tuple[str, ...] = ("skops", "pickle", "joblib", "onnx", "http", "predictions")
+TEXT_FORMATS: tuple[str, ...] = ("huggingface", "openai", "logprobs")
+TABULAR_OUTPUTS: tuple[str, ...] = ("label", "top_k", "probabilities", "logits", "loss")
+#: What a deployed language model returns, richest first (compliance_mia.language.logprobs.TextOutput).
+TEXT_OUTPUTS: tuple[str, ...] = ("top_k_logprobs", "token_logprobs", "generated_text")
 Access = Literal["public", "authenticated", "internal"]
 DataCategory = Literal[
     "ordinary_personal",
@@ -127,7 +137,32 @@ class EstimatorSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="Constructor parameters.")
 
 
-class HttpTargetSpec(_Strict):
+class _TransportSpec(_Strict):
+    """How requests to a deployed endpoint are sent: batching, retries, rate limits, budget, credentials.
+
+    Shared by the tabular prediction API (``model.http``) and the language-model
+    completions endpoint (``model.openai``) so the two mean the same thing by the
+    same name.
+    """
+
+    batch_size: int = Field(256, ge=1, le=100_000)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    backoff_seconds: float = Field(0.5, ge=0)
+    rate_limit_per_second: float | None = Field(None, gt=0, description="Client-side cap on requests per second.")
+    query_budget: int | None = Field(None, ge=1, description="Most records the assessment may send in total.")
+    auth_header: str = Field("Authorization", description="Header carrying the credential.")
+    auth_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the credential. "
+        "The secret itself never appears in the policy or any output.",
+    )
+    auth_scheme: str | None = Field("Bearer", description="Prefix before the credential, e.g. 'Bearer'; null for none.")
+    verify_tls: bool = Field(True, description="Verify TLS certificates (keep on outside tests).")
+
+
+class HttpTargetSpec(_TransportSpec):
     """A deployed prediction API reached over HTTP(S)."""
 
     url: str = Field(pattern=r"^https?://", description="Endpoint that accepts a batch of records.")
@@ -145,21 +180,54 @@ class HttpTargetSpec(_Strict):
         "'*' steps into every item of a list, e.g. 'results.*.probabilities'.",
     )
     label_path: str | None = Field(None, description="Dotted JSON path to the per-record predicted labels.")
-    batch_size: int = Field(256, ge=1, le=100_000)
-    timeout_seconds: float = Field(30.0, gt=0)
-    max_retries: int = Field(5, ge=0, le=20)
-    backoff_seconds: float = Field(0.5, ge=0)
-    rate_limit_per_second: float | None = Field(None, gt=0, description="Client-side cap on requests per second.")
-    query_budget: int | None = Field(None, ge=1, description="Most records the assessment may send in total.")
-    auth_header: str = Field("Authorization", description="Header carrying the credential.")
-    auth_env: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Name of the environment variable holding the credential. "
-        "The secret itself never appears in the policy or any output.",
+
+
+class OpenAITargetSpec(_TransportSpec):
+    """A language model behind an OpenAI-compatible ``/v1/completions`` endpoint returning ``logprobs``."""
+
+    url: str = Field(pattern=r"^https?://", description="The completions endpoint, e.g. http://host/v1/completions.")
+    model: str = Field(min_length=1, description="The 'model' field sent in every request.")
+    batch_size: int = Field(16, ge=1, le=100_000, description="Texts sent in one request.")
+    query_budget: int | None = Field(None, ge=1, description="Most texts the assessment may send in total.")
+
+
+class LogprobsFileSpec(_Strict):
+    """A file of per-token log-probabilities, for language models that cannot be reached."""
+
+    file: Path = Field(
+        description='JSONL, one line per text: {"id": ..., "token_logprobs": [...], '
+        '"top_logprobs": [[k values, descending], ...] (optional)}.'
     )
-    auth_scheme: str | None = Field("Bearer", description="Prefix before the credential, e.g. 'Bearer'; null for none.")
-    verify_tls: bool = Field(True, description="Verify TLS certificates (keep on outside tests).")
+
+    _resolve_file = field_validator("file")(_resolve)
+
+
+class ReferenceLMSpec(_Strict):
+    """A reference language model for the calibration attack, trained without the audited texts."""
+
+    format: Literal["huggingface", "openai", "logprobs"] = Field(
+        description="huggingface (local directory), openai (endpoint) or logprobs (file)."
+    )
+    artifact: Path | None = Field(None, description="huggingface: the model directory, relative to this policy.")
+    openai: OpenAITargetSpec | None = None
+    logprobs: LogprobsFileSpec | None = None
+
+    _resolve_artifact = field_validator("artifact")(_resolve)
+
+    @model_validator(mode="after")
+    def _format_needs(self) -> ReferenceLMSpec:
+        _check_text_format(self.format, self.artifact, self.openai, self.logprobs)
+        return self
+
+
+def _check_text_format(fmt: str, artifact: Path | None, openai: Any, logprobs: Any) -> None:
+    """A language model's format names the one section (or artifact) that reaches it."""
+    if fmt == "huggingface" and artifact is None:
+        raise ValueError("format 'huggingface' needs 'artifact' (the model directory: config.json, *.safetensors)")
+    if fmt == "openai" and openai is None:
+        raise ValueError("format 'openai' needs an 'openai' section (url, model)")
+    if fmt == "logprobs" and logprobs is None:
+        raise ValueError("format 'logprobs' needs a 'logprobs' section (file)")
 
 
 class OnnxTargetSpec(_Strict):
@@ -193,13 +261,18 @@ class ModelSpec(_Strict):
     """The model under assessment and how to reach it."""
 
     format: ModelFormat = Field(
-        description="How the model is reached: skops, pickle, joblib, onnx, http or predictions."
+        description="How the model is reached: skops, pickle, joblib, onnx, http or predictions (classification); "
+        "huggingface, openai or logprobs (text-generation)."
     )
     artifact: Path | None = Field(
-        None, description="Model file (skops, pickle, joblib, onnx), relative to this policy."
+        None,
+        description="Model file (skops, pickle, joblib, onnx) or, for huggingface, the model directory; "
+        "relative to this policy.",
     )
-    task: Literal["classification"] = Field(
-        "classification", description="Only classification is supported in this version."
+    task: Task = Field(
+        "classification",
+        description="classification (a tabular classifier) or text-generation (a causal language model; "
+        "see docs/text.md).",
     )
     classes: list[str | int | bool] | None = Field(
         None, description="Class labels in the order of the model's outputs; read from the model when omitted."
@@ -218,11 +291,21 @@ class ModelSpec(_Strict):
     http: HttpTargetSpec | None = None
     predictions: PredictionsSpec | None = None
     onnx: OnnxTargetSpec | None = Field(None, description="ONNX only: output names, if not found automatically.")
+    openai: OpenAITargetSpec | None = Field(None, description="openai only: the completions endpoint.")
+    logprobs: LogprobsFileSpec | None = Field(None, description="logprobs only: the per-token log-probability file.")
+    reference: ReferenceLMSpec | None = Field(
+        None,
+        description="text-generation only: a reference language model trained without the audited texts "
+        "(e.g. a smaller or earlier model), for the reference-calibration attack.",
+    )
 
     _resolve_artifact = field_validator("artifact")(_resolve)
 
     @model_validator(mode="after")
     def _format_needs(self) -> ModelSpec:
+        if self.format in TEXT_FORMATS:
+            _check_text_format(self.format, self.artifact, self.openai, self.logprobs)
+            return self
         if self.format in ("skops", "pickle", "joblib", "onnx") and self.artifact is None:
             raise ValueError(f"format '{self.format}' needs 'artifact' (the model file)")
         if self.format == "http" and self.http is None:
@@ -240,13 +323,20 @@ class ModelSpec(_Strict):
 class DataSpec(_Strict):
     """The records audited, and what they say about people."""
 
-    members: Path = Field(description="Records the model was trained on (CSV or Parquet).")
+    members: Path = Field(
+        description="Records the model was trained on (CSV or Parquet; for text-generation JSONL or CSV)."
+    )
     non_members: Path = Field(description="Records from the same population the model never saw.")
     population: Path | None = Field(
         None, description="Optional further records never used in training: the attacker's background data."
     )
     id_column: str = Field(description="Column holding a stable record ID; reports name records only by it.")
-    label_column: str = Field(description="Column holding the true label.")
+    label_column: str | None = Field(
+        None, description="Column holding the true label (classification: required; text-generation: absent)."
+    )
+    text_column: str | None = Field(
+        None, description="text-generation only (required there): the field or column holding each text."
+    )
     feature_columns: list[str] | None = Field(
         None, description="Model input columns, in model order; default: every other column not excluded."
     )
@@ -264,10 +354,10 @@ class DataSpec(_Strict):
         False, description="True when being in the training set itself reveals something (e.g. a patient cohort)."
     )
     description: str = Field("", description="Plain-language description of the data.")
-    format: Literal["csv", "tsv", "parquet"] | None = Field(
+    format: Literal["csv", "tsv", "parquet", "jsonl"] | None = Field(
         None,
         description="Format of the data files; default: from the file name's extension, else from its content "
-        "(for extension-less files such as DVC or git-annex caches).",
+        "(for extension-less files such as DVC or git-annex caches). jsonl: text-generation only.",
     )
     allow_duplicate_records: bool = Field(
         False,
@@ -286,8 +376,10 @@ class DataSpec(_Strict):
     def _columns_distinct(self) -> DataSpec:
         if self.id_column == self.label_column:
             raise ValueError("id_column and label_column must differ")
+        if self.id_column == self.text_column:
+            raise ValueError("id_column and text_column must differ")
         for name in (self.id_column, self.label_column):
-            if self.feature_columns and name in self.feature_columns:
+            if name is not None and self.feature_columns and name in self.feature_columns:
                 raise ValueError(f"feature_columns must not contain '{name}'")
         return self
 
@@ -304,9 +396,16 @@ class ExposureSpec(_Strict):
     """What the deployed model returns, and who can ask it."""
 
     outputs: OutputKind = Field(
-        description="label, top_k, probabilities, logits or loss: the richest thing a caller gets back."
+        description="The richest thing a caller gets back. Classification: label, top_k, probabilities, logits "
+        "or loss. Text-generation: top_k_logprobs (each token's log-probability and the k most likely tokens' "
+        "at each position), token_logprobs (each token's log-probability) or generated_text (text only)."
     )
-    top_k: int | None = Field(None, ge=1, description="With outputs: top_k, how many classes are returned.")
+    top_k: int | None = Field(
+        None,
+        ge=1,
+        description="With outputs: top_k, how many classes are returned; with top_k_logprobs, how many "
+        "tokens' log-probabilities are returned at each position.",
+    )
     rounding: int | None = Field(
         None, ge=0, le=12, description="Decimals the returned probabilities are rounded to (probabilities, top_k)."
     )
@@ -318,8 +417,10 @@ class ExposureSpec(_Strict):
     def _consistent(self) -> ExposureSpec:
         if self.outputs == "top_k" and self.top_k is None:
             raise ValueError("outputs 'top_k' needs 'top_k' (how many classes are returned)")
-        if self.outputs != "top_k" and self.top_k is not None:
-            raise ValueError("'top_k' only applies when outputs is 'top_k'")
+        if self.outputs == "top_k_logprobs" and self.top_k is None:
+            raise ValueError("outputs 'top_k_logprobs' needs 'top_k' (how many tokens are returned per position)")
+        if self.outputs not in ("top_k", "top_k_logprobs") and self.top_k is not None:
+            raise ValueError("'top_k' only applies when outputs is 'top_k' or 'top_k_logprobs'")
         if self.rounding is not None and self.outputs not in ("probabilities", "top_k"):
             raise ValueError("'rounding' only applies when outputs is 'probabilities' or 'top_k'")
         return self
@@ -627,3 +728,118 @@ class Policy(_Strict):
     action_plan: list[ActionItem] = Field(default_factory=list)
     signoff: SignOff = Field(default_factory=SignOff)
     report: ReportSpec = Field(default_factory=ReportSpec)
+
+    @model_validator(mode="after")
+    def _task_consistent(self) -> Policy:
+        """Refuse, each at its own field, what makes no sense for the model's task.
+
+        A text policy with ``outputs: probabilities`` or a tabular one with a
+        ``text_column`` would otherwise run with part of the policy silently
+        ignored; the error names the field and what the task accepts instead.
+        """
+        problems = _text_problems(self) if self.model.task == "text-generation" else _tabular_problems(self)
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Policy",
+                [
+                    {"type": PydanticCustomError("task_mismatch", message), "loc": loc, "input": value}
+                    for loc, message, value in problems
+                ],
+            )
+        return self
+
+
+_Mismatch = tuple[tuple[str, ...], str, Any]
+
+
+def _text_problems(policy: Policy) -> list[_Mismatch]:
+    """What a text-generation policy must not contain, or lacks."""
+    out: list[_Mismatch] = []
+    model, data, exposure = policy.model, policy.data, policy.exposure
+    task = "with model.task 'text-generation'"
+    if model.format not in TEXT_FORMATS:
+        out.append((("model", "format"), f"{task} the format must be one of {', '.join(TEXT_FORMATS)}", model.format))
+    for name in ("classes", "surrogate", "http", "predictions", "onnx"):
+        if getattr(model, name) is not None:
+            out.append((("model", name), f"'{name}' applies to classification models only; remove it", None))
+    if model.trusted_types:
+        out.append((("model", "trusted_types"), "'trusted_types' applies to skops models only; remove it", None))
+    if model.allow_unsafe_pickle:
+        out.append(
+            (("model", "allow_unsafe_pickle"), "language models are loaded from safetensors only, never pickle", True)
+        )
+    if exposure.outputs not in TEXT_OUTPUTS:
+        out.append(
+            (
+                ("exposure", "outputs"),
+                f"{task} outputs must be one of {', '.join(TEXT_OUTPUTS)} "
+                f"('{exposure.outputs}' describes a classifier)",
+                exposure.outputs,
+            )
+        )
+    if model.format == "logprobs" and exposure.outputs == "generated_text":
+        out.append(
+            (
+                ("exposure", "outputs"),
+                "a log-probability file cannot generate text, so 'generated_text' cannot be assessed from it; "
+                "reach the model itself (format huggingface or openai), or declare the log-probabilities the "
+                "deployment returns",
+                exposure.outputs,
+            )
+        )
+    if data.text_column is None:
+        out.append((("data",), f"{task} 'text_column' is required (the field holding each text)", None))
+    if data.label_column is not None:
+        out.append((("data", "label_column"), f"{task} there is no label; remove 'label_column'", data.label_column))
+    if data.feature_columns is not None:
+        out.append((("data", "feature_columns"), f"{task} the model reads only 'text_column'; remove it", None))
+    if data.exclude_columns:
+        out.append((("data", "exclude_columns"), f"{task} the model reads only 'text_column'; remove it", None))
+    if data.drop_unknown_labels:
+        out.append((("data", "drop_unknown_labels"), f"{task} there are no labels; remove it", True))
+    if data.format not in (None, "jsonl", "csv"):
+        out.append((("data", "format"), f"{task} texts are read from jsonl or csv", data.format))
+    if policy.controls.training_recipes:
+        out.append(
+            (
+                ("controls", "training_recipes"),
+                "training recipes retrain a scikit-learn model; they are not available for language models",
+                None,
+            )
+        )
+    return out
+
+
+def _tabular_problems(policy: Policy) -> list[_Mismatch]:
+    """What a classification policy must not contain, or lacks."""
+    out: list[_Mismatch] = []
+    model, data, exposure = policy.model, policy.data, policy.exposure
+    hint = "set model.task: text-generation for a language model"
+    if model.format not in TABULAR_FORMATS:
+        out.append(
+            (
+                ("model", "format"),
+                f"format '{model.format}' is for language models ({hint}); classifiers use "
+                f"{', '.join(TABULAR_FORMATS)}",
+                model.format,
+            )
+        )
+    for name in ("openai", "logprobs", "reference"):
+        if getattr(model, name) is not None:
+            out.append((("model", name), f"'{name}' applies to language models only ({hint})", None))
+    if exposure.outputs not in TABULAR_OUTPUTS:
+        out.append(
+            (
+                ("exposure", "outputs"),
+                f"'{exposure.outputs}' is what a language model returns ({hint}); a classifier exposes "
+                f"{', '.join(TABULAR_OUTPUTS)}",
+                exposure.outputs,
+            )
+        )
+    if data.label_column is None:
+        out.append((("data",), "'label_column' is required (the column holding the true label)", None))
+    if data.text_column is not None:
+        out.append((("data", "text_column"), f"'text_column' applies to language models only ({hint})", None))
+    if data.format == "jsonl":
+        out.append((("data", "format"), f"jsonl data is read for language models only ({hint})", "jsonl"))
+    return out

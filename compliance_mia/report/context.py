@@ -214,6 +214,8 @@ class ReportContext:
     framework_names: dict[str, str] = field(default_factory=dict)
     framework_titles: dict[str, str] = field(default_factory=dict)
     charts: dict[str, ChartImage] = field(default_factory=dict)
+    #: a language-model assessment: templates word records as texts and show the blind baseline first
+    text: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -286,4 +288,5 @@ def build_context(
         framework_names={f.id: assessment.framework_name(f.id) for f in assessment.frameworks},
         framework_titles={f.id: f.title for f in assessment.frameworks},
         charts=rendered,
+        text=assessment.task == "text-generation",
     )

@@ -35,6 +35,11 @@ class DecisionWhen(_Strict):
         "(false when no recommended control was measured).",
     )
     residual_high: bool | None = Field(None, description="The residual rating is one of `high_levels`.")
+    distribution_shift: bool | None = Field(
+        None,
+        description="Language models: the blind baseline tells member from non-member texts, so the audit "
+        "sample cannot show memorisation (risk.facts.distribution_shift).",
+    )
 
     def holds(self, facts: dict[str, bool]) -> bool:
         tests = self.model_dump(exclude_none=True)
@@ -115,6 +120,7 @@ def decide(
     residual: RiskRating | None,
     controls: Sequence[ControlRecommendation] = (),
     action_plan: Sequence[ActionPlanItem] = (),
+    distribution_shift: bool = False,
 ) -> Verdict | None:
     """The first decision rule that holds for this rating, residual rating and plan (None without rules).
 
@@ -132,6 +138,7 @@ def decide(
         "within_appetite": bool(rating.within_appetite),
         "residual_within_appetite": residual is not None and bool(residual.within_appetite) and bool(needed),
         "residual_high": after.level in spec.high_levels.get(rating.scale, []),
+        "distribution_shift": distribution_shift,
     }
     values = {
         "level": rating.level,

@@ -24,7 +24,7 @@ from compliance_mia.assessment import (
 )
 from compliance_mia.exposure import Exposure
 from compliance_mia.figures import interval_score, operating_point, pct, point_at
-from compliance_mia.policy.schema import Access, DataCategory, OutputKind
+from compliance_mia.policy.schema import TEXT_OUTPUTS, Access, DataCategory, OutputKind
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,16 @@ FACTS: dict[str, FactSpec] = {
     "fine_scores_exposed": FactSpec("bool", "the model returns scores with at least 2 decimals"),
     "label_only_exposure": FactSpec("bool", "the model returns the predicted label only"),
     "exposure_text": FactSpec("display", "what a caller gets back"),
+    "text_model": FactSpec("bool", "the model is a language model (model.task: text-generation)"),
+    "logprobs_exposed": FactSpec("bool", "the language model returns token log-probabilities"),
+    # the blind baseline (language models): can the texts alone tell members from non-members?
+    "blind_measured": FactSpec("bool", "the blind baseline was measured"),
+    "distribution_shift": FactSpec(
+        "bool", "a model-blind classifier tells member from non-member texts (the sets differ in distribution)"
+    ),
+    "blind_auc": FactSpec("score", "blind baseline AUC (point estimate)"),
+    "blind_auc_lower": FactSpec("score", "blind baseline AUC, lower bound"),
+    "blind_auc_ci": FactSpec("display", "blind baseline AUC with its interval"),
     # the strongest attack (headline)
     "measured": FactSpec("bool", "at least one attack was measured"),
     "strongest_attack": FactSpec("text", "strongest attack"),
@@ -111,8 +121,12 @@ FACTS: dict[str, FactSpec] = {
 #: Scores with at least this many decimals are "fine-grained" (the definition of
 #: fine_scores_exposed, not a threshold of the rating).
 FINE_SCORE_DECIMALS = 2
-#: Outputs that carry a score an attack can read (loss included: p(true) = exp(−loss)).
-SCORE_OUTPUTS = frozenset({"probabilities", "logits", "top_k", "loss"})
+#: Outputs that carry a score an attack can read (loss included: p(true) = exp(−loss); a language
+#: model's token log-probabilities are its scores of the text, unrounded).
+SCORE_OUTPUTS = frozenset({"probabilities", "logits", "top_k", "loss", "top_k_logprobs", "token_logprobs"})
+#: Outputs that show no score at all: a classifier's label, a language model's generated text.
+#: Attacks that work from these alone are "label-only-like": hiding scores cannot stop them.
+LABEL_ONLY_OUTPUTS = frozenset({"label", "generated_text"})
 #: The false-positive rates up to which a TPR counts as "low-FPR" evidence.
 LOW_FPR = 0.01
 #: Signals an attack may read and still be "label-only" (output masking cannot stop it).
@@ -154,7 +168,9 @@ def exposure_facts(
         "monitored": bool(monitored),
         "scores_exposed": scores_exposed(outputs),
         "fine_scores_exposed": fine_scores_exposed(outputs, rounding),
-        "label_only_exposure": outputs == "label",
+        "label_only_exposure": outputs in LABEL_ONLY_OUTPUTS,
+        "text_model": outputs in TEXT_OUTPUTS,
+        "logprobs_exposed": outputs in ("top_k_logprobs", "token_logprobs"),
     }
 
 
@@ -173,6 +189,28 @@ def privacy_audit_facts(audit: PrivacyAudit | None) -> dict[str, Any]:
         "privacy_audit_epsilon_lower": audit.epsilon_lower,
         "claimed_epsilon": audit.claimed_epsilon,
     }
+
+
+def text_exposure_description(outputs: str, top_k: int | None) -> str:
+    """What a caller of a language model receives, in words (one wording for report, rules and what-if)."""
+    if outputs == "top_k_logprobs":
+        return (
+            f"each token's log-probability and the log-probabilities of the {top_k} most likely tokens at each position"
+        )
+    if outputs == "token_logprobs":
+        return "each token's log-probability (no alternatives)"
+    return "generated text only (no log-probabilities)"
+
+
+def distribution_shift(blind_auc: Interval | None) -> bool:
+    """Whether the blind baseline tells the sets apart: its AUC interval lies above chance (0.5).
+
+    The blind baseline is one test, run before any attack, so its single
+    interval is the corrected one. When this holds, member and non-member
+    texts differ in distribution and no attack figure is evidence of
+    memorisation (Das et al. 2024; Duan et al. 2024).
+    """
+    return blind_auc is not None and blind_auc.lower is not None and blind_auc.lower > 0.5
 
 
 def summary_facts(exposure: ExposureSummary) -> dict[str, Any]:
@@ -288,6 +326,7 @@ class RiskInputs:
     monitored: bool
     headline: Headline | None
     label_only_headline: Headline | None = None
+    blind_auc: Interval | None = None  #: language models: the blind baseline's AUC
 
     @classmethod
     def from_policy(
@@ -297,6 +336,7 @@ class RiskInputs:
         label_only_headline: Headline | None = None,
         *,
         exposure: Any | None = None,
+        blind_auc: Interval | None = None,
     ) -> RiskInputs:
         """Inputs from a :class:`~compliance_mia.policy.schema.Policy`.
 
@@ -317,6 +357,7 @@ class RiskInputs:
             monitored=bool(spec.monitored),
             headline=headline,
             label_only_headline=label_only_headline,
+            blind_auc=blind_auc,
         )
 
 
@@ -363,6 +404,8 @@ def figure_facts(auc: Interval | None, points: Sequence[OperatingPoint], *, pref
 
 
 def _describe_exposure(inputs: RiskInputs) -> str:
+    if inputs.outputs in TEXT_OUTPUTS:
+        return f"{inputs.access} access to {text_exposure_description(inputs.outputs, inputs.top_k)}"
     exposure = Exposure(outputs=inputs.outputs, top_k=inputs.top_k, rounding=inputs.rounding)
     return f"{inputs.access} access to {exposure.describe()}"
 
@@ -388,6 +431,12 @@ def fact_values(inputs: RiskInputs) -> tuple[dict[str, Any], dict[str, str]]:
         ),
     }
     shown: dict[str, str] = {"exposure_text": _describe_exposure(inputs)}
+    blind = inputs.blind_auc
+    raw["blind_measured"] = blind is not None
+    raw["distribution_shift"] = distribution_shift(blind)
+    raw["blind_auc"] = blind.estimate if blind is not None else None
+    raw["blind_auc_lower"] = blind.lower if blind is not None else None
+    shown["blind_auc_ci"] = _auc_text(blind)
     head = inputs.headline
     raw["measured"] = head is not None
     raw["strongest_attack"] = head.strongest_attack if head is not None else None

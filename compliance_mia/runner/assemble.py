@@ -96,6 +96,13 @@ class Baseline:
 
 def measure_control(policy: Policy, control_id: str, *, progress: Progress | None = None):
     """Measure one catalogue control: the baseline, and the same attacks under the control."""
+    if policy.model.task == "text-generation":
+        from compliance_mia.errors import ComplianceMiaError
+
+        raise ComplianceMiaError(
+            "whatif measures one control of a classifier; for a language model, `compliance-mia run` measures "
+            "every output control (poorer exposures) in its report"
+        )
     from compliance_mia.controls import load_catalogue
     from compliance_mia.runner.whatif import whatif_one
 
@@ -131,6 +138,10 @@ def run_assessment(
     now: dt.datetime | None = None,
 ) -> Assessment:
     """Run the assessment the policy describes and return its Assessment (writes nothing)."""
+    if policy.model.task == "text-generation":  # a language model: same Assessment, text flow (runner/text.py)
+        from compliance_mia.runner.text import run_text_assessment
+
+        return run_text_assessment(policy, policy_path=policy_path, progress=progress, command=command, now=now)
     from compliance_mia.controls import action_plan_items, load_catalogue, recommend, signoff_info
     from compliance_mia.findings import leakage_findings
     from compliance_mia.risk import decide

@@ -55,9 +55,14 @@ def _risk_problems(policy: Policy, doc: LocatedYaml) -> list[Problem]:
 
 
 def _attack_problems(policy: Policy, doc: LocatedYaml) -> list[Problem]:
-    from compliance_mia.attacks.base import registry
+    if policy.model.task == "text-generation":
+        from compliance_mia.language.factory import text_attack_names
 
-    known = sorted(registry())
+        known = text_attack_names()
+    else:
+        from compliance_mia.attacks.base import registry
+
+        known = sorted(registry())
     lists = {
         "select": policy.attacks.select if isinstance(policy.attacks.select, list) else [],
         "exclude": policy.attacks.exclude,

@@ -72,7 +72,8 @@ def test_misspelt_key_names_line_field_and_allowed_keys(tmp_path: Path) -> None:
 def test_bad_enum_value_lists_what_is_accepted(tmp_path: Path) -> None:
     problems = _problems(_write(tmp_path, VALID.replace("outputs: probabilities", "outputs: probs")))
     assert problems[0] == (
-        "policy.yaml:16: exposure.outputs: 'probs' is not one of label, top_k, probabilities, logits, loss"
+        "policy.yaml:16: exposure.outputs: 'probs' is not one of label, top_k, probabilities, logits, loss, "
+        "top_k_logprobs, token_logprobs, generated_text"
     )
 
 
@@ -125,7 +126,16 @@ def test_json_schema_covers_every_section_and_enum() -> None:
     for section in ("system", "model", "data", "exposure", "regulations", "seed", "attacks", "statistics", "risk"):
         assert section in schema["properties"]
     outputs = schema["$defs"]["ExposureSpec"]["properties"]["outputs"]
-    assert outputs["enum"] == ["label", "top_k", "probabilities", "logits", "loss"]
+    assert outputs["enum"] == [
+        "label",
+        "top_k",
+        "probabilities",
+        "logits",
+        "loss",
+        "top_k_logprobs",
+        "token_logprobs",
+        "generated_text",
+    ]
 
 
 def test_shipped_example_policies_validate() -> None:
