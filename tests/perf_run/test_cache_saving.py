@@ -101,5 +101,6 @@ def test_a_rerun_says_how_much_training_the_cache_saved(tmp_path: Path) -> None:
     recorded = sum(_recorded(tmp_path / "cache"))
     assert info.training_seconds_saved == pytest.approx(recorded, abs=2e-3)
     note = [s for s in progress.stages if "from the cache" in s]
-    assert note == [f"2 offline reference models from the cache, about {info.training_seconds_saved:.1f} s of training saved"]
-    assert json.loads(again.to_json())["plan"]["reference_models"]["training_seconds_saved"] == info.training_seconds_saved
+    saved = info.training_seconds_saved
+    assert note == [f"2 offline reference models from the cache, about {saved:.1f} s of training saved"]
+    assert json.loads(again.to_json())["plan"]["reference_models"]["training_seconds_saved"] == saved
