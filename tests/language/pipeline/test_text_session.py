@@ -53,7 +53,7 @@ def test_a_file_without_top_logprobs_under_a_top_k_exposure_is_refused(tmp_path:
     data = load_texts(policy.data)
     from compliance_mia.language.factory import open_text_target
 
-    with pytest.raises(TargetError, match="fewer than 5 top log-probabilities per token for text ID 'm-0000'"):
+    with pytest.raises(TargetError, match="id 'm-0000' has no top_logprobs, but the exposure shows the top 5"):
         TextSession(
             policy, open_text_target(policy, ids=data.ids), data, settings=StatisticsSettings.from_policy(policy)
         )
