@@ -182,8 +182,8 @@ class HuggingFaceLM:
         encoded = [ids[: self.max_tokens] for ids in full]
         cut = sum(1 for ids in full if len(ids) > self.max_tokens)
         if cut:
-            log.warning("%d text(s) are longer than %d tokens and were scored on their first %d tokens",
-                        cut, self.max_tokens, self.max_tokens)
+            log.warning("%s: %d text(s) are longer than %d tokens and were scored on their first %d tokens",
+                        self.name, cut, self.max_tokens, self.max_tokens)
         out = self.score_tokens(encoded, top_k=top_k)
         self.queries += len(texts)
         return out

@@ -42,6 +42,12 @@ def summary_rows(assessment: Assessment) -> list[tuple[str, str]]:
     if risk.appetite:
         relation = "within" if risk.within_appetite else "ABOVE"
         rows.append(("Risk appetite", f"{risk.appetite} — the rating is {relation} the appetite"))
+    blind = assessment.blind_baseline
+    if blind is not None:
+        rows.append(("Blind baseline", f"AUC {interval_score(blind.outcome.metrics.auc)} without the model — " + (
+            "the member and non-member texts differ in distribution: the attack figures below are NOT "
+            "evidence of memorisation" if blind.distinguishes else
+            "the texts alone do not tell members from non-members (validity check passed)")))
     head = assessment.headline
     if head is not None:
         strongest = next((o for o in assessment.attacks if o.name == head.strongest_attack), None)

@@ -97,3 +97,10 @@ def test_a_shifted_sample_is_caught_and_the_report_says_the_figures_are_not_evid
     assert "Validity check failed: member and non-member texts differ in distribution." in html
     assert "not evidence of memorisation" in html
     assert json.loads((out / "assessment.json").read_text())["blind_baseline"]["distinguishes"] is True
+    # the terminal summary says it too, before any attack figure
+    from compliance_mia.report.console import summary_text
+
+    lines = summary_text(a).splitlines()
+    blind = next(i for i, line in enumerate(lines) if line.startswith("Blind baseline"))
+    strongest = next(i for i, line in enumerate(lines) if line.startswith("Strongest attack"))
+    assert blind < strongest and "NOT evidence of memorisation" in lines[blind]
