@@ -67,3 +67,19 @@ def environment() -> dict[str, str]:
         "python": sys.version.split()[0],
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
     }
+
+
+def assessment_id(files: list[FileEvidence], seed: int, *, task: str | None = None) -> str:
+    """A short id fixed by the input files, the seed and the tool version (and the task, for non-tabular runs).
+
+    The same inputs give the same id on any machine, so two reports of one
+    assessment can be matched; the task enters only when it is not the
+    tabular default, which keeps tabular ids as they always were.
+    """
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.role):
+        digest.update(f"{f.role}:{f.sha256}\n".encode())
+    digest.update(f"seed:{seed}\ntool:{__version__}\n".encode())
+    if task is not None:
+        digest.update(f"task:{task}\n".encode())
+    return digest.hexdigest()[:16]

@@ -15,7 +15,6 @@ reference models.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from compliance_mia.assessment import (
     SystemSummary,
 )
 from compliance_mia.data import AuditData
-from compliance_mia.evidence import environment, file_evidence, library_versions
+from compliance_mia.evidence import assessment_id, environment, file_evidence, library_versions
 from compliance_mia.exposure import Exposure
 from compliance_mia.metrics import (
     record_risks,
@@ -61,13 +60,6 @@ def _slice_groups(session: AttackSession) -> dict[str, np.ndarray]:
         groups[str(column)] = session.audit.slices[column].astype(str).to_numpy(dtype=object)
     return groups
 
-
-def _assessment_id(evidence_files: list, seed: int) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(evidence_files, key=lambda f: f.role):
-        digest.update(f"{f.role}:{f.sha256}\n".encode())
-    digest.update(f"seed:{seed}\ntool:{__version__}\n".encode())
-    return digest.hexdigest()[:16]
 
 
 class _Rater:
@@ -278,7 +270,7 @@ def run_assessment(
         env = environment()
         plan = plan_result.plan.model_copy(update={"reference_models": session.reference_info()})
         assessment = Assessment(
-            assessment_id=_assessment_id(evidence_files, policy.seed),
+            assessment_id=assessment_id(evidence_files, policy.seed),
             title=policy.report.title,
             organisation=policy.report.organisation,
             system=SystemSummary(**policy.system.model_dump()),

@@ -17,7 +17,6 @@ matrix and vocabulary (risk/facts.py).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -42,7 +41,7 @@ from compliance_mia.assessment import (
     SystemSummary,
     WhatIfResult,
 )
-from compliance_mia.evidence import environment, file_evidence, library_versions
+from compliance_mia.evidence import assessment_id, environment, file_evidence, library_versions
 from compliance_mia.exposure import Exposure
 from compliance_mia.figures import interval_score, point_at
 from compliance_mia.metrics import StatisticsSettings, record_risks, slice_results, statistics_findings
@@ -189,13 +188,6 @@ def _evidence_files(policy: Policy, policy_path: Path | None) -> list[FileEviden
         files.append(file_evidence("population", policy.data.population))
     return files
 
-
-def _assessment_id(evidence_files: list[FileEvidence], seed: int) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(evidence_files, key=lambda f: f.role):
-        digest.update(f"{f.role}:{f.sha256}\n".encode())
-    digest.update(f"seed:{seed}\ntool:{__version__}\ntask:text-generation\n".encode())
-    return digest.hexdigest()[:16]
 
 
 def _shift_finding(blind: BlindBaseline) -> Finding:
@@ -387,7 +379,7 @@ def run_text_assessment(
         finished = dt.datetime.now(dt.timezone.utc) if now is None else now
         env = environment()
         assessment = Assessment(
-            assessment_id=_assessment_id(evidence_files, policy.seed),
+            assessment_id=assessment_id(evidence_files, policy.seed, task="text-generation"),
             task="text-generation",
             title=policy.report.title,
             organisation=policy.report.organisation,
