@@ -41,6 +41,7 @@ each model.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ import numpy as np
 
 from compliance_mia.attacks._perturb import Perturber
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
+from compliance_mia.attacks.label_only import query_workers
 from compliance_mia.exposure import Outputs, Signal
 from compliance_mia.seeding import rng
 
@@ -151,12 +153,15 @@ def boundary_distances(
     kind: str,
     seed: int,
     stream: str,
+    workers: int = 1,
 ) -> tuple[np.ndarray, int]:
     """Distance to the first label flip along each direction, shape (len(models), n, directions).
 
     Returns the distances (in spreads, censored at :data:`MAX_DISTANCE`;
     0 where the model mislabels the record itself) and the number of
     queries sent to *each* model. Every model answers the same queries.
+    Up to ``workers`` models are searched at once in threads; each model's
+    own queries stay in order, so the figures do not depend on ``workers``.
     """
     columns = [c for c in X.columns if c in perturber.spreads and perturber.spreads[c] > 0]
     n, m = len(X), len(models)
@@ -172,7 +177,9 @@ def boundary_distances(
         k = stop - start
         dirs = directions_for(kind, k, plan.directions, len(columns), rng(seed, "boundary", stream, batch))
         y_rep = np.repeat(yb, plan.directions)
-        for j, query in enumerate(models):
+
+        def search(j: int, Xb=Xb, yb=yb, k=k, dirs=dirs, y_rep=y_rep, start=start, stop=stop) -> None:
+            query = models[j]
             own = query(Xb, yb).correct(yb)  # a mislabelled record sits on the wrong side already
             far = query(_moved(Xb, columns, spreads, perturber.integer, dirs * MAX_DISTANCE), y_rep)
             flipped = ~far.correct(y_rep).reshape(k, plan.directions)
@@ -186,6 +193,12 @@ def boundary_distances(
                 lo = np.where(flip, lo, mid)
             dist = np.where(flipped, hi, MAX_DISTANCE)  # no flip within reach: censored
             out[j, start:stop] = np.where(own[:, None], dist, 0.0)
+
+        # each model's search is its own sequence of queries: models are searched side by side
+        # in threads (as label-only robustness does), every result landing in its own row
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, m)), thread_name_prefix="boundary") as pool:
+            for future in [pool.submit(search, j) for j in range(m)]:
+                future.result()  # re-raises a model's error (e.g. an exhausted query budget)
         queries += k * (1 + plan.queries)
     return out, queries
 
@@ -207,8 +220,7 @@ class BoundaryDistance(Attack):
         summary="Moves each record step by step until the model's label changes, and compares that "
         "distance with the distance under reference models: models keep their decision boundary "
         "further from records they were trained on.",
-        signal="distance to the nearest label change along a few directions, relative to reference "
-        "models",
+        signal="distance to the nearest label change along a few directions, relative to reference models",
         requires=frozenset({Signal.LABEL, Signal.ARBITRARY_QUERIES}),
         reference_mode="offline",
         cost="high",
@@ -220,16 +232,23 @@ class BoundaryDistance(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         assert ctx.references is not None
         refs = ctx.references("offline")
-        background = (
-            ctx.population_X if ctx.population_X is not None and len(ctx.population_X) else ctx.audit_X
-        )
+        background = ctx.population_X if ctx.population_X is not None and len(ctx.population_X) else ctx.audit_X
         perturber = Perturber.fit(background, noise=1.0)
         kind = ctx.settings.boundary_directions
         n_columns = sum(1 for c in ctx.audit_X.columns if perturber.spreads.get(c, 0.0) > 0)
         plan = search_plan(ctx.settings.boundary_queries - 1, kind, n_columns)  # one query: the record
+        spec = ctx.settings.reference_models
         models = [_target_query(ctx)] + [(lambda X, y, k=k: refs.query(k, X, y)) for k in range(refs.count)]
         distances, queries = boundary_distances(
-            ctx.audit_X, ctx.y_index, models, perturber=perturber, plan=plan, kind=kind, seed=ctx.seed, stream="audit"
+            ctx.audit_X,
+            ctx.y_index,
+            models,
+            perturber=perturber,
+            plan=plan,
+            kind=kind,
+            seed=ctx.seed,
+            stream="audit",
+            workers=query_workers(spec.n_jobs, spec.backend, len(models)),
         )
         nearest = distances.min(axis=2)  # (models, n)
         scores = nearest[0] - nearest[1:].mean(axis=0)

@@ -63,6 +63,7 @@ from compliance_mia.attacks._signals import (
     resolution_clip,
     true_probability,
 )
+from compliance_mia.attacks._workers import fit_workers, run_fits
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.attacks.qmia import check_disjoint, encode_features, fit_quantile
 from compliance_mia.exposure import Outputs, Signal
@@ -131,6 +132,23 @@ def cross_fitted_median(
         model = fit_quantile(features[fit_rows], phi[fit_rows], 0.5, seed, max_iter=MEDIAN_ITER)
         median[scored] = model.predict(features[scored])
     return median
+
+
+def _median_task(
+    features: np.ndarray,
+    phi: np.ndarray,
+    non_member: np.ndarray | None,
+    folds: np.ndarray | None,
+    seed: int,
+    scored: np.ndarray | None,
+) -> np.ndarray:
+    """One median regression: a pseudo-target's cross-fitted medians, or (``scored`` given)
+    the deployed model's, fitted on every population record and predicted for ``scored``.
+    """
+    if scored is not None:
+        return fit_quantile(features, phi, 0.5, seed, max_iter=MEDIAN_ITER).predict(scored)
+    assert non_member is not None and folds is not None
+    return cross_fitted_median(features, phi, non_member, folds, seed)
 
 
 def pseudo_target_references(k: int, count: int) -> np.ndarray:
@@ -207,17 +225,30 @@ class CombinedOffline(Attack):
         # from population records; the target's regressor never scores a record it was
         # fitted on (ids checked), the pseudo-targets' regressors are cross-fitted
         check_disjoint(ctx.population_ids, ctx.audit_ids)
-        pop_features, audit_X = encode_features(
-            ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes
-        )
+        pop_features, audit_X = encode_features(ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes)
         seed = int_seed(ctx.seed, "combined-offline")
         folds = rng(ctx.seed, "combined-offline", "folds").integers(0, 2, len(y_pop)).astype(bool)
 
+        # every regressor is independent and seeded: fit them side by side (attacks/_workers.py)
+        pseudo_targets = [k for k in range(refs.count) if len(pseudo_target_references(k, refs.count))]
+        assert ctx.population_target is not None
+        target_phi_pop = phi(ctx.population_target, y_pop)
+        medians = run_fits(
+            _median_task,
+            [
+                *[
+                    (pop_features, phi_pop[k], ~population_in[k], folds, int_seed(seed, "median", k), None)
+                    for k in pseudo_targets
+                ],
+                (pop_features, target_phi_pop, None, None, seed, audit_X),
+            ],
+            workers=fit_workers(ctx.settings),
+            rows=len(pop_features),
+        )
+        target_median = medians.pop()
         rows, labels = [], []
-        for k in range(refs.count):
+        for k, median in zip(pseudo_targets, medians, strict=True):
             others = pseudo_target_references(k, refs.count)
-            if not len(others):
-                continue
             out = ~population_in[others]
             usable = out.any(axis=0)  # a record with no OUT reference left gives no row
             features = signal_features(
@@ -228,9 +259,6 @@ class CombinedOffline(Attack):
                 out[:, usable],
                 clip=clip,
                 std=std,
-            )
-            median = cross_fitted_median(
-                pop_features, phi_pop[k], ~population_in[k], folds, int_seed(seed, "median", k)
             )
             rows.append(np.column_stack([features, phi_pop[k, usable] - median[usable]]))
             labels.append(population_in[k, usable])
@@ -243,10 +271,6 @@ class CombinedOffline(Attack):
         model.fit(X_train, y_train)
 
         phi_target = phi(ctx.target, ctx.y_index)
-        assert ctx.population_target is not None
-        target_median = fit_quantile(
-            pop_features, phi(ctx.population_target, y_pop), 0.5, seed, max_iter=MEDIAN_ITER
-        ).predict(audit_X)
         audit_features = signal_features(
             phi_target,
             p_target,
@@ -314,9 +338,7 @@ def online_features(
     mean_in, mean_out = masked_mean(phi_refs, is_in), masked_mean(phi_refs, ~is_in)
     from scipy.stats import norm
 
-    lira = norm.logpdf(phi_t, mean_in, max(std_in, MIN_STD)) - norm.logpdf(
-        phi_t, mean_out, max(std_out, MIN_STD)
-    )
+    lira = norm.logpdf(phi_t, mean_in, max(std_in, MIN_STD)) - norm.logpdf(phi_t, mean_out, max(std_out, MIN_STD))
 
     def log_mean(mask):
         return np.log(np.maximum(masked_mean(p_refs, mask), clip))
@@ -471,9 +493,7 @@ class CombinedOnline(Attack):
                 "reference out; the target's membership of the audit records is never read)",
                 "scored_records": "audit records",
                 "features": list(ONLINE_FEATURES),
-                "weights": {
-                    n: round(float(w), 4) for n, w in zip(ONLINE_FEATURES, weights, strict=True)
-                },
+                "weights": {n: round(float(w), 4) for n, w in zip(ONLINE_FEATURES, weights, strict=True)},
                 "regularisation_C": C_REG,
                 "probability_clip": clip,
                 "records_without_in_and_out_references": int((~usable).sum()),

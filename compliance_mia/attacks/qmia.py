@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compliance_mia.attacks._signals import logit_confidence, resolution_clip, true_probability
+from compliance_mia.attacks._workers import fit_workers, run_fits
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
 from compliance_mia.exposure import Signal
 from compliance_mia.seeding import int_seed
@@ -119,6 +120,13 @@ def fit_quantile(
     return model.fit(features, target)
 
 
+def _quantile_task(
+    features: np.ndarray, target: np.ndarray, quantile: float, seed: int, scored: np.ndarray
+) -> np.ndarray:
+    """The ``quantile`` regressor's predictions for ``scored`` (a unit of work for run_fits)."""
+    return fit_quantile(features, target, quantile, seed).predict(scored)
+
+
 def quantile_scores(
     phi: np.ndarray, median: np.ndarray, upper: np.ndarray, *, min_spread: float = MIN_SPREAD
 ) -> np.ndarray:
@@ -134,21 +142,18 @@ class QuantileRegression(Attack):
         family="threshold",  # a per-record threshold on one exposed score, learned on the population
         summary="Learns from records the model never saw how confident the model typically is on "
         "a record like each one, and flags records on which it is far more confident than that.",
-        signal="logit-scaled confidence of the true label against its predicted non-member "
-        "quantiles",
+        signal="logit-scaled confidence of the true label against its predicted non-member quantiles",
         requires=frozenset({Signal.TRUE_CLASS_SCORE}),
         reference_mode=None,
         cost="medium",
         needs_population=True,
-        citation="Bertran et al., Scalable Membership Inference Attacks via Quantile Regression, "
-        "NeurIPS 2023",
+        citation="Bertran et al., Scalable Membership Inference Attacks via Quantile Regression, NeurIPS 2023",
         record_seconds=2e-5,
     )
 
     def run(self, ctx: AttackContext) -> AttackResult:
         if ctx.population_target is None or ctx.population_X is None:
-            raise ValueError("qmia needs the attacker's population records and the target's "
-                             "outputs on them")
+            raise ValueError("qmia needs the attacker's population records and the target's outputs on them")
         check_disjoint(ctx.population_ids, ctx.audit_ids)
         y_pop = ctx.population_y_index
         clip = resolution_clip(
@@ -156,12 +161,14 @@ class QuantileRegression(Attack):
         )
         phi_pop = logit_confidence(ctx.population_target, y_pop, clip=clip)
         phi = logit_confidence(ctx.target, ctx.y_index, clip=clip)
-        fit_features, features = encode_features(
-            ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes
-        )
+        fit_features, features = encode_features(ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes)
         seed = int_seed(ctx.seed, "qmia")
-        median = fit_quantile(fit_features, phi_pop, 0.5, seed).predict(features)
-        upper = fit_quantile(fit_features, phi_pop, 1.0 - ALPHA, seed).predict(features)
+        median, upper = run_fits(
+            _quantile_task,
+            [(fit_features, phi_pop, q, seed, features) for q in (0.5, 1.0 - ALPHA)],
+            workers=fit_workers(ctx.settings),
+            rows=len(fit_features),
+        )
         scores = quantile_scores(phi, median, upper)
         return AttackResult(
             scores=scores,
