@@ -318,12 +318,20 @@ def _command_line() -> str:
 
 
 def _with_overrides(
-    policy: Any, *, backend: str | None, n_jobs: int | None, cache_dir: Path | None, no_cache: bool
+    policy: Any,
+    *,
+    backend: str | None,
+    n_jobs: int | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    scheduler_address: str | None = None,
 ) -> Any:
     ref = policy.attacks.reference_models
     update: dict[str, Any] = {}
     if backend:
         update["backend"] = backend
+    if scheduler_address:
+        update["scheduler_address"] = scheduler_address
     if n_jobs is not None:
         update["n_jobs"] = n_jobs
     if cache_dir is not None:
@@ -560,6 +568,13 @@ def run(
         str | None, typer.Option(help="Reference-model backend: loky, threading, sequential, dask, ray.")
     ] = None,
     n_jobs: Annotated[int | None, typer.Option(help="Parallel workers (-1 = all cores).")] = None,
+    scheduler_address: Annotated[
+        str | None,
+        typer.Option(
+            help="An existing Dask scheduler (tcp://host:8786) or Ray cluster (ray://host:10001) to train "
+            "reference models on; needs --backend dask or ray (or the policy's backend)."
+        ),
+    ] = None,
     cache_dir: Annotated[Path | None, typer.Option(help="Reference-model cache directory.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Train reference models afresh.")] = False,
     quiet: QuietOption = False,
@@ -587,7 +602,20 @@ def run(
     _check_formats(fmt)
     policy = load_policy(policy_file, materialise_builtins=True)
     _check_gate(policy, fail_on)  # before anything runs or is written
-    policy = _with_overrides(policy, backend=backend, n_jobs=n_jobs, cache_dir=cache_dir, no_cache=no_cache)
+    policy = _with_overrides(
+        policy,
+        backend=backend,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        scheduler_address=scheduler_address,
+    )
+    if scheduler_address and policy.attacks.reference_models.backend not in ("dask", "ray"):
+        _error(
+            f"--scheduler-address: the reference models' backend is "
+            f"'{policy.attacks.reference_models.backend}'; a scheduler address needs --backend dask or ray"
+        )
+        raise typer.Exit(EXIT_INPUT)
     assessment = _run_and_render(policy_file, policy, out_dir, quiet=quiet, formats=fmt)
     if mlflow:
         from compliance_mia.integrations.mlflow import log_assessment

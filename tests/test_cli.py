@@ -216,3 +216,29 @@ def test_json_progress_writes_one_json_object_per_line(tmp_path: Path) -> None:
     assert events and events[-1]["event"] == "done"
     assert {"stage", "completed", "total", "elapsed_seconds"} <= set(events[0])
     assert any(e["event"] == "stage" and "Running" in e["stage"] for e in events)
+
+
+def test_scheduler_address_on_the_command_line_needs_a_cluster_backend(small_case, tmp_path) -> None:
+    out = tmp_path / "report"
+    result = runner.invoke(
+        app, ["run", str(small_case), "--out", str(out), "--backend", "loky", "--scheduler-address", "tcp://h:8786"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--scheduler-address" in result.output and "dask or ray" in result.output
+    assert not out.exists()  # refused before anything ran or was written
+
+
+def test_scheduler_address_on_the_command_line_reaches_the_reference_models(small_case) -> None:
+    from compliance_mia.cli import _with_overrides
+    from compliance_mia.runner import load_policy
+
+    policy = _with_overrides(
+        load_policy(small_case),
+        backend="dask",
+        n_jobs=None,
+        cache_dir=None,
+        no_cache=False,
+        scheduler_address="tcp://scheduler.internal:8786",
+    )
+    ref = policy.attacks.reference_models
+    assert (ref.backend, ref.scheduler_address) == ("dask", "tcp://scheduler.internal:8786")
