@@ -251,7 +251,12 @@ def main() -> None:
             a, b = mine[0], mine[-1]
             slope = math.log(b["seconds"] / a["seconds"]) / math.log(b["n"] / a["n"])
             print(f"{refs} reference models: time grows as N^{slope:.2f} from {a['n']:,} to {b['n']:,} records")
-    fits = (("reference_seconds", "reference-model time"), ("seconds", "wall time"), ("cpu_seconds", "CPU time"))
+    fits = (
+        ("reference_seconds", "reference-model time"),
+        ("seconds", "wall time"),
+        ("cpu_seconds", "CPU time"),
+        ("peak_rss_mib", "peak memory"),
+    )
     for key, what in fits:
         fit = _fit(rows, key)
         if fit is not None:
