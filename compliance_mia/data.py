@@ -347,8 +347,8 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
         present = series.notna().to_numpy()
         if not present.any():
             continue
-        parsed = pd.to_numeric(series, errors="coerce")
-        as_number = parsed.notna().to_numpy()
+        numbers = _numbers(series)
+        as_number = ~np.isnan(numbers)
         should_be_numeric = numeric.get(col)
         if should_be_numeric is None:
             should_be_numeric = as_number.sum() > 0.5 * present.sum()
@@ -366,7 +366,7 @@ def _check_features(frame: pd.DataFrame, features: list[str], path: Path, numeri
                     )
                 )
                 continue
-            problems.extend(_infinite(parsed.to_numpy(dtype=float, na_value=np.nan), frame, path, col))
+            problems.extend(_infinite(numbers, frame, path, col))
     return problems
 
 
@@ -636,9 +636,21 @@ def _numeric_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, bool
             out[col] = True
             continue
         present = series.notna()
-        parsed = pd.to_numeric(series, errors="coerce").notna()
+        parsed = ~np.isnan(_numbers(series))
         out[col] = bool(present.any() and parsed.sum() > 0.5 * present.sum())
     return out
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(series, errors="coerce")`` as floats (NaN where a value is not a number).
+
+    Each distinct value is parsed once: coercing text value by value costs
+    about 4 µs per record (an exception per word), 2 s for a 250,000-record
+    audit whose text columns hold a handful of categories.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(parsed) else np.nan, np.nan)
 
 
 def _row_keys(X: pd.DataFrame) -> np.ndarray:
@@ -653,9 +665,9 @@ def _row_keys(X: pd.DataFrame) -> np.ndarray:
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             canon[i] = series.astype(float)
         else:
-            numbers = pd.to_numeric(series, errors="coerce")
-            if series.notna().any() and numbers.notna().sum() == series.notna().sum():
-                canon[i] = numbers.astype(float)
+            numbers = _numbers(series)
+            if series.notna().any() and (~np.isnan(numbers)).sum() == series.notna().sum():
+                canon[i] = numbers
             else:
                 canon[i] = series.astype("string").fillna("\0missing")
     return pd.util.hash_pandas_object(canon, index=False).to_numpy()

@@ -96,3 +96,28 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
     _frame(60).to_csv(tmp_path / "n.csv", index=False)
     with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
         load_audit_data(_spec(tmp_path, members=tmp_path / "m.xlsx"), seed=0)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["1", "2", "x", None, "3.5", " 4 ", "inf", "-inf", "nan", "1e3", "0x10", ""],
+        [1, "2", None, float("nan"), "yes"],
+        ["a", "b", "a"],
+        [None, None],
+        [],
+        ["9223372036854775808", "1"],
+        [True, "1"],
+        ["1,5", "2"],
+    ],
+)
+def test_numbers_parses_each_distinct_value_as_pandas_does(values) -> None:
+    """The data checks parse each distinct text value once; the answer must be pandas' own, value by value."""
+    import numpy as np
+    import pandas as pd
+
+    from compliance_mia.data import _numbers
+
+    series = pd.Series(values * 3, dtype=object)
+    expected = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    np.testing.assert_array_equal(_numbers(series), expected)
