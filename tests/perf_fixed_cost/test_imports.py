@@ -75,3 +75,30 @@ def test_clopper_pearson_bounds_equal_scipy_stats_beta_ppf_bit_for_bit():
                 upper = np.where(x >= n, 1.0, beta.ppf(1.0 - alpha, x + 1, n - x))
             assert np.array_equal(cp_lower(x, n, alpha), lower)
             assert np.array_equal(cp_upper(x, n, alpha), upper)
+
+
+def test_render_without_pages_imports_neither_matplotlib_nor_weasyprint(tmp_path):
+    """JSON, OSCAL, CSV and Markdown draw nothing: rendering them must not pay for the PDF stack."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("report_fixture", ROOT / "tests" / "report" / "conftest.py")
+    fixture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixture)
+    source = tmp_path / "assessment.json"
+    source.write_text(fixture.build_assessment().to_json(), encoding="utf-8")
+    out_dir = tmp_path / "out"
+    code = (
+        "import sys, json\n"
+        "from compliance_mia.cli import main\n"
+        f"sys.argv = ['compliance-mia', 'render', r'{source}', '--out', r'{out_dir}',"
+        " '-f', 'json', '-f', 'oscal', '-f', 'csv', '-f', 'md']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(json.dumps(sorted(m for m in sys.modules if '.' not in m)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "assessment.json", "data-subject-risk.csv", "oscal-assessment-results.json", "risk-register.csv", "summary.md"
+    ]
+    assert (out_dir / "assessment.json").read_text(encoding="utf-8") == source.read_text(encoding="utf-8")
+    assert not loaded & set(HEAVY), f"render imports {sorted(loaded & set(HEAVY))}"
