@@ -98,14 +98,18 @@ def _unwrap_plain_groups(svg: str) -> str:
     about two thirds of the time, the same picture. Groups with any other
     attribute, or whose id something refers to, are kept. The input is
     matplotlib's own output with the XML prolog already cut (no DTD, so no
-    entities to expand).
+    entities to expand); output that is not well-formed XML is returned
+    unchanged, as it was before this step existed.
     """
     import xml.etree.ElementTree as ET
 
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
     referenced = set(re.findall(r"#([\w.:-]+)", svg))
-    root = ET.fromstring(svg)
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:  # e.g. a control character in a label: leave the chart exactly as drawn
+        return svg
     group = f"{{{_SVG_NS}}}g"
 
     def unwrap(element: ET.Element) -> None:

@@ -103,3 +103,8 @@ def test_roc_chart_has_no_plain_groups() -> None:
     svg = charts._svg(fig, "t")
     assert not re.search(r'<g id="[^"]+">', svg)  # every remaining group carries a transform, style or clip
     assert "<text" in svg and svg.count('id="t-') >= 1
+
+
+def test_a_chart_that_is_not_well_formed_xml_is_left_as_drawn() -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><g id="a"><text>bad\x01name</text></g></svg>'
+    assert charts._unwrap_plain_groups(svg) == svg
