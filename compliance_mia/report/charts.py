@@ -78,9 +78,50 @@ def _svg(fig: Figure, chart_id: str) -> str:
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)  # RDF boilerplate with URLs
+    text = _unwrap_plain_groups(text)
     text = re.sub(r'(\bid="|url\(#|href="#)', rf"\g<1>{chart_id}-", text)
     text = text.replace("<svg ", f'<svg role="img" aria-labelledby="{chart_id}-title" ', 1)
     return text.strip() + "\n"
+
+
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+
+
+def _unwrap_plain_groups(svg: str) -> str:
+    """Drop matplotlib's ``<g id="…">`` wrappers that carry nothing but an unreferenced id.
+
+    matplotlib wraps every artist, tick and label in such a group (about 300
+    in a ROC chart of 16 attacks); a group without transform, style or clip
+    draws exactly as its children do, but every one costs WeasyPrint a style
+    cascade and a drawing step: unwrapped, the demo's ROC chart draws in
+    about two thirds of the time, the same picture. Groups with any other
+    attribute, or whose id something refers to, are kept. The input is
+    matplotlib's own output with the XML prolog already cut (no DTD, so no
+    entities to expand); output that is not well-formed XML is returned
+    unchanged, as it was before this step existed.
+    """
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    referenced = set(re.findall(r"#([\w.:-]+)", svg))
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError:  # e.g. a control character in a label: leave the chart exactly as drawn
+        return svg
+    group = f"{{{_SVG_NS}}}g"
+
+    def unwrap(element: ET.Element) -> None:
+        children: list[ET.Element] = []
+        for child in element:
+            unwrap(child)
+            plain = child.tag == group and set(child.attrib) <= {"id"} and child.get("id") not in referenced
+            children.extend(list(child) if plain else [child])
+        element[:] = children
+
+    unwrap(root)
+    return ET.tostring(root, encoding="unicode")
 
 
 def _figure(width_in: float, height_in: float) -> Figure:

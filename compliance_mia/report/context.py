@@ -9,6 +9,7 @@ judges; those decisions are already recorded in the Assessment.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import logging
@@ -27,7 +28,6 @@ from compliance_mia.assessment import (
 )
 from compliance_mia.errors import InputError, Problem
 from compliance_mia.figures import point_at
-from compliance_mia.report import charts
 
 __all__ = [
     "ChartImage",
@@ -50,9 +50,23 @@ _LOGO_TYPES = {
 LOGO_NAMES = ("logo.svg", "logo.png", "logo.jpg", "logo.jpeg")
 
 
+#: the last Assessment serialised and its canonical JSON: one ``render`` needs that text for
+#: assessment.json, the PDF's attachment and the document hash (HTML, Markdown, OSCAL), and
+#: an Assessment is frozen, so the same object always serialises to the same text
+_last_json: tuple[Assessment, str] | None = None
+
+
+def canonical_json(assessment: Assessment) -> str:
+    """``assessment.to_json()``, computed once per Assessment object (the last one is kept)."""
+    global _last_json
+    if _last_json is None or _last_json[0] is not assessment:
+        _last_json = (assessment, assessment.to_json())
+    return _last_json[1]
+
+
 def document_hash(assessment: Assessment) -> str:
     """SHA-256 of the canonical assessment.json (the bytes written and attached to the PDF)."""
-    return hashlib.sha256(assessment.to_json().encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(assessment).encode("utf-8")).hexdigest()
 
 
 def is_draft(assessment: Assessment) -> bool:
@@ -235,13 +249,26 @@ def _reference_point(assessment: Assessment) -> OperatingPoint | None:
     return point_at(assessment.headline.tpr_at_fpr, assessment.headline.reference_fpr)
 
 
+@functools.cache
+def _watermark_uri() -> str:
+    """The DRAFT watermark as a data URI (the same for every report: drawn once per process)."""
+    from compliance_mia.report import charts
+
+    return _svg_uri(charts.watermark_svg("DRAFT"))
+
+
 def build_context(
     assessment: Assessment,
     *,
     logo_uri: str | None = None,
     with_charts: bool = True,
+    with_watermark: bool = True,
 ) -> ReportContext:
-    """Collect look-ups and charts for the templates."""
+    """Collect look-ups and charts for the templates.
+
+    ``with_watermark=False`` (Markdown) leaves out the page watermark: drawing it, like the
+    charts, needs matplotlib, which formats without pages should not import.
+    """
     strongest = None
     if assessment.headline is not None:
         strongest = next(
@@ -252,6 +279,8 @@ def build_context(
     top_records = sorted(assessment.records, key=lambda r: r.rank)[:limit]
     rendered: dict[str, ChartImage] = {}
     if with_charts:
+        from compliance_mia.report import charts  # matplotlib: only for the formats that draw
+
         min_fp = assessment.statistics.get("min_false_positives", 10)
         drawn = {
             "roc": charts.roc_chart(
@@ -273,7 +302,7 @@ def build_context(
         document_hash=document_hash(assessment),
         draft=is_draft(assessment),
         logo_uri=logo_uri,
-        watermark_uri=_svg_uri(charts.watermark_svg("DRAFT")) if is_draft(assessment) else None,
+        watermark_uri=_watermark_uri() if with_watermark and is_draft(assessment) else None,
         strongest=strongest,
         reference_point=_reference_point(assessment),
         fpr_levels=_fpr_levels(assessment),

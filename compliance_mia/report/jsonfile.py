@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compliance_mia.assessment import Assessment
 from compliance_mia.report.base import Renderer
+from compliance_mia.report.context import canonical_json
 
 __all__ = ["JsonRenderer"]
 
@@ -16,4 +17,4 @@ class JsonRenderer(Renderer):
     media_type = "application/json"
 
     def render(self, assessment: Assessment) -> str:
-        return assessment.to_json()
+        return canonical_json(assessment)

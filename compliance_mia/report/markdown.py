@@ -33,5 +33,5 @@ class MarkdownRenderer(Renderer):
 
     def render(self, assessment: Assessment) -> str:
         env = make_environment(self.template_dir, markdown=True)
-        context = build_context(assessment, with_charts=False)
+        context = build_context(assessment, with_charts=False, with_watermark=False)
         return render_template(env, self.template, **context.as_dict())

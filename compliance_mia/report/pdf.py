@@ -22,6 +22,7 @@ from pathlib import Path
 from compliance_mia.assessment import Assessment
 from compliance_mia.errors import InputError, Problem
 from compliance_mia.report.base import Renderer
+from compliance_mia.report.context import canonical_json
 from compliance_mia.report.html import HtmlRenderer
 
 __all__ = ["PdfRenderer"]
@@ -101,7 +102,7 @@ class PdfRenderer(Renderer):
         if self.attach_json:
             attachments.append(
                 weasyprint.Attachment(
-                    string=assessment.to_json(),
+                    string=canonical_json(assessment),
                     name="assessment.json",
                     description="The assessment this report renders (compliance-mia JSON)",
                     created=stamp,
