@@ -12,6 +12,7 @@ import pytest
 from compliance_mia.errors import ComplianceMiaError, QueryBudgetExceeded, TargetError
 from compliance_mia.policy.schema import HttpTargetSpec
 from compliance_mia.targets.http import HttpTarget, resolve_path
+from compliance_mia.targets.httpclient import QueryBudget
 
 CLASSES = ["benign", "malignant"]
 
@@ -149,6 +150,35 @@ def test_query_budget_stops_before_sending(demo, api) -> None:
         target.ensure_budget(41, "label-only attack")
     target.raw_outputs(X.iloc[60:100])
     assert target.remaining_budget() == 0 and api.answered_records == 100
+
+
+def test_the_shared_query_budget_names_the_budget_and_the_policy_field() -> None:
+    """The one budget check (tabular and text targets): refused before sending, counted in the target's unit."""
+
+    class Texts(QueryBudget):
+        budget_source = "model.openai.query_budget"
+        budget_unit = "text"
+
+    counted = Texts()
+    assert counted.remaining_budget() is None
+    counted.ensure_budget(10**9)  # no budget: anything fits
+    counted.query_budget, counted.queries = 10, 7
+    assert counted.remaining_budget() == 3
+    counted.ensure_budget(3)
+    with pytest.raises(QueryBudgetExceeded) as info:
+        counted.ensure_budget(4, "this batch")
+    assert isinstance(info.value, TargetError)  # a user's error: the CLI prints it and exits 2
+    assert str(info.value) == (
+        "sending 4 more text(s) for this batch would exceed model.openai.query_budget of 10 text(s): "
+        "7 already sent, 3 left. Nothing more was sent; raise the budget in the policy or audit fewer texts"
+    )
+    counted.queries = 12  # spent past the budget (e.g. by an answer that then failed): none left, never negative
+    assert counted.remaining_budget() == 0
+    records = QueryBudget()  # a tabular target's default wording
+    records.query_budget = 5
+    with pytest.raises(QueryBudgetExceeded, match=r"^sending 6 more record\(s\) would exceed the query budget of 5 "
+                                                  r"record\(s\): 0 already sent, 5 left\..*audit fewer records$"):
+        records.ensure_budget(6)
 
 
 def test_client_side_rate_limit_spaces_requests(demo, api) -> None:
