@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from _loopback import Recorder, opened
 
 from compliance_mia.errors import ComplianceMiaError, QueryBudgetExceeded, TargetError
 from compliance_mia.policy.schema import HttpTargetSpec
@@ -15,27 +16,6 @@ from compliance_mia.targets.http import HttpTarget, resolve_path
 from compliance_mia.targets.httpclient import QueryBudget
 
 CLASSES = ["benign", "malignant"]
-
-
-class Recorder:
-    """A sleep that records what it was asked to wait and sleeps a token amount."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        time.sleep(min(seconds, 0.01))
-
-
-_OPEN: list[HttpTarget] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_targets():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
 
 
 def make(api, **overrides) -> HttpTarget:
@@ -51,8 +31,7 @@ def make(api, **overrides) -> HttpTarget:
     }
     sleep = fields.pop("sleep", time.sleep)
     target = HttpTarget(HttpTargetSpec(**fields), classes=CLASSES, sleep=sleep)
-    _OPEN.append(target)
-    return target
+    return opened(target)
 
 
 def test_answers_match_the_model_in_batches(demo, api) -> None:
@@ -200,7 +179,7 @@ def test_rate_limit_waits_exactly_the_interval(demo, api) -> None:
     spec = HttpTargetSpec(url=api.url, probabilities_path="predictions", batch_size=10,
                           rate_limit_per_second=4)
     target = HttpTarget(spec, classes=CLASSES, sleep=sleep, clock=lambda: now[0])
-    _OPEN.append(target)
+    opened(target)
     target.raw_outputs(demo.members[demo.features].iloc[:40])
     assert waits == pytest.approx([0.25, 0.25, 0.25])
     assert target.query_cost()["throttle_seconds"] == pytest.approx(0.75)
@@ -271,7 +250,7 @@ def test_response_mapping_errors_are_explained(demo, api) -> None:
         make(api, probabilities_path="scores").raw_outputs(X)
     spec = HttpTargetSpec(url=api.url, probabilities_path="predictions")
     wrong = HttpTarget(spec, classes=["a", "b", "c"])
-    _OPEN.append(wrong)
+    opened(wrong)
     with pytest.raises(TargetError, match="list of 3 numbers"):
         wrong.raw_outputs(X)
 
@@ -287,7 +266,7 @@ def test_connection_refused_is_retried_then_reported(demo) -> None:
     spec = HttpTargetSpec(url="http://127.0.0.1:9/predict", probabilities_path="p", max_retries=1,
                           backoff_seconds=0.0, timeout_seconds=1)
     target = HttpTarget(spec, classes=CLASSES)
-    _OPEN.append(target)
+    opened(target)
     with pytest.raises(ComplianceMiaError, match="connection failed"):
         target.raw_outputs(demo.members[demo.features].iloc[:2])
     assert target.query_cost()["retries"] == 1
