@@ -9,8 +9,9 @@ refused with an error that says so, never read as zeros.
 
 Batches, retries with backoff and ``Retry-After``, the rate limit and the
 credential's handling are the tabular HTTP target's
-(:class:`~compliance_mia.targets.httpclient.JsonApiClient`); the query budget
-counts texts (one prompt, one query).
+(:class:`~compliance_mia.targets.httpclient.JsonApiClient`), and so is the
+query budget (:class:`~compliance_mia.targets.httpclient.QueryBudget`), which
+here counts texts (one prompt, one query).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from compliance_mia.errors import QueryBudgetExceeded, TargetError
+from compliance_mia.errors import TargetError
 from compliance_mia.language.logprobs import TokenScores
-from compliance_mia.targets.httpclient import JsonApiClient, json_type
+from compliance_mia.targets.httpclient import JsonApiClient, QueryBudget, json_type
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,16 @@ _SERVICE = "completions endpoint"
 _MAX_LOGPROB = 1e-4
 
 
-class OpenAICompletionsLM:
+class OpenAICompletionsLM(QueryBudget):
     """An OpenAI-compatible completions endpoint as a :class:`~compliance_mia.language.logprobs.TextTarget`.
 
     The options have the names and meaning of the tabular ``model.http``
     section; ``model`` is the ``model`` field sent in every request.
     ``query_budget`` is the most texts (prompts) the assessment may send.
     """
+
+    budget_source = f"{_SECTION}.query_budget"
+    budget_unit = "text"
 
     def __init__(
         self,
@@ -102,23 +106,6 @@ class OpenAICompletionsLM:
         return f"OpenAICompletionsLM({self._http.origin}, model={self.model!r}{auth})"
 
     # ------------------------------------------------------------- accounting
-    def remaining_budget(self) -> int | None:
-        """Texts that may still be sent before the query budget is spent (None: no budget)."""
-        if self.query_budget is None:
-            return None
-        return max(self.query_budget - self.queries, 0)
-
-    def ensure_budget(self, n_texts: int, purpose: str = "") -> None:
-        """Raise :class:`QueryBudgetExceeded` unless ``n_texts`` more texts fit in the budget."""
-        left = self.remaining_budget()
-        if left is not None and n_texts > left:
-            what = f" for {purpose}" if purpose else ""
-            raise QueryBudgetExceeded(
-                f"sending {n_texts} more text(s){what} would exceed {_SECTION}.query_budget of "
-                f"{self.query_budget} text(s): {self.queries} already sent, {left} left. "
-                "Nothing more was sent; raise the budget in the policy or audit fewer texts"
-            )
-
     def query_cost(self) -> dict[str, float]:
         """Texts, requests, retries and seconds spent (the tabular HTTP target's fields)."""
         return self._http.cost.rounded()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compliance_mia.targets.httpclient import QueryBudget
+
 if TYPE_CHECKING:
     import pandas as pd
     from sklearn.base import BaseEstimator
@@ -50,8 +52,13 @@ class RawOutputs:
             raise ValueError("a target must return probabilities, labels or losses")
 
 
-class Target(ABC):
-    """A model under assessment, reached one way or another."""
+class Target(QueryBudget, ABC):
+    """A model under assessment, reached one way or another.
+
+    Every target keeps a :class:`~compliance_mia.targets.httpclient.QueryBudget`
+    counting records (none unless a remote target sets it from the policy), so
+    the runner can ask any target whether the audit fits before querying.
+    """
 
     #: short name of the adapter, e.g. "skops", "onnx", "http"
     kind: str = "abstract"
@@ -104,34 +111,6 @@ class Target(ABC):
         from compliance_mia.targets.surrogate import estimator_from_spec
 
         return estimator_from_spec(self.surrogate_spec)
-
-    #: most records the assessment may send (None: unlimited); remote targets set it from the policy
-    query_budget: int | None = None
-    #: where the budget comes from, for messages (e.g. "model.http.query_budget")
-    budget_source: str = "the query budget"
-
-    def remaining_budget(self) -> int | None:
-        """Records that may still be sent before the query budget is spent (None: no budget)."""
-        if self.query_budget is None:
-            return None
-        return max(self.query_budget - self.queries, 0)
-
-    def ensure_budget(self, n_records: int, purpose: str = "") -> None:
-        """Raise :class:`~compliance_mia.errors.QueryBudgetExceeded` unless ``n_records`` more fit.
-
-        Lets the planner or runner refuse work before any query is sent, rather
-        than stopping half-way through an attack.
-        """
-        left = self.remaining_budget()
-        if left is not None and n_records > left:
-            from compliance_mia.errors import QueryBudgetExceeded
-
-            what = f" for {purpose}" if purpose else ""
-            raise QueryBudgetExceeded(
-                f"sending {n_records} more record(s){what} would exceed {self.budget_source} "
-                f"of {self.query_budget} record(s): {self.queries} already sent, {left} left. "
-                "Nothing more was sent; raise the budget in the policy or audit fewer records"
-            )
 
     def assessment_warnings(self) -> list[str]:
         """Things about how the model was reached that the Assessment must state as warnings.

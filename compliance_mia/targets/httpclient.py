@@ -5,7 +5,9 @@ at the first hiccup nor hammer a service: failed requests (5xx, 429, timeouts,
 dropped connections) are retried with exponential backoff, honouring the
 server's ``Retry-After``; an optional client-side rate limit spaces requests
 out. Every request, retry and second spent is counted (:class:`QueryCost`) so
-the Assessment can state what the audit cost the service.
+the Assessment can state what the audit cost the service, and a query budget
+(:class:`QueryBudget`, which every :class:`~compliance_mia.targets.base.Target`
+and the language-model endpoint keep) refuses a batch before it is sent.
 
 The credential is read from the environment variable the policy names. It is
 held only in the HTTP client's headers and in a :class:`Secret`: it never
@@ -32,11 +34,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from compliance_mia.errors import TargetError
+from compliance_mia.errors import QueryBudgetExceeded, TargetError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_RETRY_WAIT", "JsonApiClient", "QueryCost", "Secret", "json_type", "retry_after"]
+__all__ = ["MAX_RETRY_WAIT", "JsonApiClient", "QueryBudget", "QueryCost", "Secret", "json_type", "retry_after"]
 
 #: longest wait (seconds) a Retry-After may ask for before the run stops instead of sleeping
 MAX_RETRY_WAIT = 300.0
@@ -58,6 +60,53 @@ class QueryCost:
     def rounded(self) -> dict[str, float]:
         """The cost as the Assessment records it (3 decimals)."""
         return {k: round(float(v), 3) for k, v in asdict(self).items()}
+
+
+class QueryBudget:
+    """The most queries an assessment may send to a model, checked before each is sent.
+
+    One check for every target, tabular (:class:`~compliance_mia.targets.base.Target`,
+    counting records) or language model
+    (:class:`~compliance_mia.language.openai.OpenAICompletionsLM`, counting
+    texts), so that both refuse the same way: before anything is sent, so the
+    planner or runner can ask in advance (:meth:`ensure_budget`) rather than
+    stop half-way through an attack, and with a message naming the policy
+    field to raise.
+
+    A class using it counts what it sent in :attr:`queries` and, when it has a
+    budget, sets :attr:`query_budget` (remote targets take it from the policy);
+    :attr:`budget_source` names that policy field and :attr:`budget_unit` what
+    one query is. A target that also spends queries outside :attr:`queries`
+    (e.g. records answered in a call that then failed) overrides
+    :meth:`remaining_budget`.
+    """
+
+    #: most queries the assessment may send (None: unlimited)
+    query_budget: int | None = None
+    #: where the budget comes from, for messages (e.g. "model.http.query_budget")
+    budget_source: str = "the query budget"
+    #: what one query is, for messages: "record" (a tabular model) or "text" (a language model)
+    budget_unit: str = "record"
+    #: queries sent to the model so far
+    queries: int = 0
+
+    def remaining_budget(self) -> int | None:
+        """Queries that may still be sent before the query budget is spent (None: no budget)."""
+        if self.query_budget is None:
+            return None
+        return max(self.query_budget - self.queries, 0)
+
+    def ensure_budget(self, n_queries: int, purpose: str = "") -> None:
+        """Raise :class:`~compliance_mia.errors.QueryBudgetExceeded` unless ``n_queries`` more fit."""
+        left = self.remaining_budget()
+        if left is not None and n_queries > left:
+            what = f" for {purpose}" if purpose else ""
+            unit = self.budget_unit
+            raise QueryBudgetExceeded(
+                f"sending {n_queries} more {unit}(s){what} would exceed {self.budget_source} "
+                f"of {self.query_budget} {unit}(s): {self.queries} already sent, {left} left. "
+                f"Nothing more was sent; raise the budget in the policy or audit fewer {unit}s"
+            )
 
 
 class Secret:

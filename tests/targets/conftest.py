@@ -2,28 +2,24 @@
 
 The demo files come from policies/examples/make_examples.py (the same script
 that builds the committed examples), written to a session temp directory.
-:class:`FakeApi` is a real HTTP server on 127.0.0.1 (``ThreadingHTTPServer``
-in a thread) serving the demo model; tests script faults into it (5xx,
-429 with Retry-After, slow answers that time out, dropped connections) and
-read back every request's headers.
+:class:`FakeApi` is a real HTTP server on 127.0.0.1 serving the demo model
+(tests/_loopback.py, shared with the text targets' completions endpoint);
+tests script faults into it (5xx, 429 with Retry-After, slow answers that
+time out, dropped connections) and read back every request's headers.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from _loopback import LoopbackApi, close_opened, fault, secret_fixture  # noqa: F401 - fixtures shared with text targets
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "policies" / "examples"
@@ -104,27 +100,7 @@ def make_policy_file(directory: Path, model: dict, *, name: str = "policy.yaml",
 
 # ---------------------------------------------------------------- fake API
 @dataclass
-class Fault:
-    """One scripted misbehaviour, consumed by the next request."""
-
-    status: int | None = None  #: answer with this status (e.g. 500, 429)
-    retry_after: str | None = None  #: Retry-After header value
-    delay: float = 0.0  #: seconds before answering (beyond the client's timeout: a timeout)
-    drop: bool = False  #: close the connection without answering
-
-
-@dataclass
-class Seen:
-    """What the server received in one request."""
-
-    path: str
-    headers: dict[str, str]
-    n_records: int
-    at: float
-
-
-@dataclass
-class FakeApi:
+class FakeApi(LoopbackApi):
     """A prediction API on 127.0.0.1 serving ``model``, with scripted faults.
 
     ``layout`` picks the answer's shape: ``flat`` is
@@ -137,99 +113,46 @@ class FakeApi:
 
     model: Any
     features: list[str]
-    token: str | None = None
     layout: str = "flat"
     records_key: str = "instances"
-    faults: deque = field(default_factory=deque)
-    seen: list[Seen] = field(default_factory=list)
     answered_records: int = 0
 
-    def start(self) -> FakeApi:
-        api = self
+    path: ClassVar[str] = "/v1/predict"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _records(self, body: Any) -> list:
+        records = body
+        for key in self.records_key.split("."):
+            records = records[key]
+        return records
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                length = int(self.headers.get("Content-Length", "0"))
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw)
-                    records = body
-                    for key in api.records_key.split("."):
-                        records = records[key]
-                except (ValueError, KeyError, TypeError):
-                    return self._reply(400, {"error": "bad body"})
-                headers = dict(self.headers.items())
-                api.seen.append(Seen(self.path, headers, len(records), time.monotonic()))
-                fault = api.faults.popleft() if api.faults else None
-                if fault is not None and fault.delay:
-                    time.sleep(fault.delay)
-                if fault is not None and fault.drop:
-                    self.close_connection = True
-                    return None
-                if fault is not None and fault.status is not None:
-                    extra = {} if fault.retry_after is None else {"Retry-After": fault.retry_after}
-                    return self._reply(fault.status, {"error": "injected"}, extra)
-                expected = f"Bearer {api.token}"
-                if api.token is not None and self.headers.get("Authorization") != expected:
-                    return self._reply(401, {"error": "unauthorised"})
-                if records and isinstance(records[0], list):
-                    frame = pd.DataFrame(records, columns=api.features)
-                else:
-                    frame = pd.DataFrame(records)[api.features]
-                proba = api.model.predict_proba(frame)
-                classes = [c.item() if hasattr(c, "item") else c for c in api.model.classes_]
-                labels = [classes[i] for i in proba.argmax(axis=1)]
-                names = [str(c) for c in classes]
-                if api.layout == "flat":
-                    payload: dict = {"predictions": proba.tolist(), "labels": labels}
-                elif api.layout == "demo":  # the shape make_examples.py serves
-                    payload = {"predictions": [
-                        {"label": lab, "probabilities": dict(zip(names, row.tolist(), strict=True))}
-                        for row, lab in zip(proba, labels, strict=True)
-                    ]}
-                else:
-                    items = [
-                        {"probs": dict(zip(names, row.tolist(), strict=True)), "label": lab}
-                        for row, lab in zip(proba, labels, strict=True)
-                    ]
-                    payload = {"result": {"items": items}, "model_version": "7"}
-                api.answered_records += len(records)
-                return self._reply(200, payload)
+    def count(self, body: Any) -> int:
+        return len(self._records(body))
 
-            def _reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
-                data = json.dumps(payload).encode("utf-8")
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for key, value in (headers or {}).items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:  # the client gave up (timeout test)
-                    self.close_connection = True
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-        return self
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1/predict"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, body: Any) -> tuple[int, dict]:
+        records = self._records(body)
+        if records and isinstance(records[0], list):
+            frame = pd.DataFrame(records, columns=self.features)
+        else:
+            frame = pd.DataFrame(records)[self.features]
+        proba = self.model.predict_proba(frame)
+        classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
+        labels = [classes[i] for i in proba.argmax(axis=1)]
+        names = [str(c) for c in classes]
+        if self.layout == "flat":
+            payload: dict = {"predictions": proba.tolist(), "labels": labels}
+        elif self.layout == "demo":  # the shape make_examples.py serves
+            payload = {"predictions": [
+                {"label": lab, "probabilities": dict(zip(names, row.tolist(), strict=True))}
+                for row, lab in zip(proba, labels, strict=True)
+            ]}
+        else:
+            items = [
+                {"probs": dict(zip(names, row.tolist(), strict=True)), "label": lab}
+                for row, lab in zip(proba, labels, strict=True)
+            ]
+            payload = {"result": {"items": items}, "model_version": "7"}
+        self.answered_records += len(records)
+        return 200, payload
 
 
 @pytest.fixture
@@ -239,17 +162,7 @@ def api(demo: Demo) -> FakeApi:
     server.stop()
 
 
-@pytest.fixture
-def fault() -> type[Fault]:
-    """The :class:`Fault` class, for scripting the fake API (tests cannot import conftest)."""
-    return Fault
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """(environment variable name, value) of a test API key, set in the environment."""
-    monkeypatch.setenv(API_KEY_ENV, SECRET)
-    return API_KEY_ENV, SECRET
+secret = secret_fixture(API_KEY_ENV, SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -8,33 +8,14 @@ import time
 
 import numpy as np
 import pytest
+from _loopback import Recorder, opened
 
 from compliance_mia.errors import ComplianceMiaError, QueryBudgetExceeded, TargetError
 from compliance_mia.policy.schema import HttpTargetSpec
 from compliance_mia.targets.http import HttpTarget, resolve_path
+from compliance_mia.targets.httpclient import QueryBudget
 
 CLASSES = ["benign", "malignant"]
-
-
-class Recorder:
-    """A sleep that records what it was asked to wait and sleeps a token amount."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        time.sleep(min(seconds, 0.01))
-
-
-_OPEN: list[HttpTarget] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_targets():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
 
 
 def make(api, **overrides) -> HttpTarget:
@@ -50,8 +31,7 @@ def make(api, **overrides) -> HttpTarget:
     }
     sleep = fields.pop("sleep", time.sleep)
     target = HttpTarget(HttpTargetSpec(**fields), classes=CLASSES, sleep=sleep)
-    _OPEN.append(target)
-    return target
+    return opened(target)
 
 
 def test_answers_match_the_model_in_batches(demo, api) -> None:
@@ -151,6 +131,35 @@ def test_query_budget_stops_before_sending(demo, api) -> None:
     assert target.remaining_budget() == 0 and api.answered_records == 100
 
 
+def test_the_shared_query_budget_names_the_budget_and_the_policy_field() -> None:
+    """The one budget check (tabular and text targets): refused before sending, counted in the target's unit."""
+
+    class Texts(QueryBudget):
+        budget_source = "model.openai.query_budget"
+        budget_unit = "text"
+
+    counted = Texts()
+    assert counted.remaining_budget() is None
+    counted.ensure_budget(10**9)  # no budget: anything fits
+    counted.query_budget, counted.queries = 10, 7
+    assert counted.remaining_budget() == 3
+    counted.ensure_budget(3)
+    with pytest.raises(QueryBudgetExceeded) as info:
+        counted.ensure_budget(4, "this batch")
+    assert isinstance(info.value, TargetError)  # a user's error: the CLI prints it and exits 2
+    assert str(info.value) == (
+        "sending 4 more text(s) for this batch would exceed model.openai.query_budget of 10 text(s): "
+        "7 already sent, 3 left. Nothing more was sent; raise the budget in the policy or audit fewer texts"
+    )
+    counted.queries = 12  # spent past the budget (e.g. by an answer that then failed): none left, never negative
+    assert counted.remaining_budget() == 0
+    records = QueryBudget()  # a tabular target's default wording
+    records.query_budget = 5
+    with pytest.raises(QueryBudgetExceeded, match=r"^sending 6 more record\(s\) would exceed the query budget of 5 "
+                                                  r"record\(s\): 0 already sent, 5 left\..*audit fewer records$"):
+        records.ensure_budget(6)
+
+
 def test_client_side_rate_limit_spaces_requests(demo, api) -> None:
     target = make(api, batch_size=10, rate_limit_per_second=20)  # at most one request per 50 ms
     target.raw_outputs(demo.members[demo.features].iloc[:40])
@@ -170,7 +179,7 @@ def test_rate_limit_waits_exactly_the_interval(demo, api) -> None:
     spec = HttpTargetSpec(url=api.url, probabilities_path="predictions", batch_size=10,
                           rate_limit_per_second=4)
     target = HttpTarget(spec, classes=CLASSES, sleep=sleep, clock=lambda: now[0])
-    _OPEN.append(target)
+    opened(target)
     target.raw_outputs(demo.members[demo.features].iloc[:40])
     assert waits == pytest.approx([0.25, 0.25, 0.25])
     assert target.query_cost()["throttle_seconds"] == pytest.approx(0.75)
@@ -241,7 +250,7 @@ def test_response_mapping_errors_are_explained(demo, api) -> None:
         make(api, probabilities_path="scores").raw_outputs(X)
     spec = HttpTargetSpec(url=api.url, probabilities_path="predictions")
     wrong = HttpTarget(spec, classes=["a", "b", "c"])
-    _OPEN.append(wrong)
+    opened(wrong)
     with pytest.raises(TargetError, match="list of 3 numbers"):
         wrong.raw_outputs(X)
 
@@ -257,7 +266,7 @@ def test_connection_refused_is_retried_then_reported(demo) -> None:
     spec = HttpTargetSpec(url="http://127.0.0.1:9/predict", probabilities_path="p", max_retries=1,
                           backoff_seconds=0.0, timeout_seconds=1)
     target = HttpTarget(spec, classes=CLASSES)
-    _OPEN.append(target)
+    opened(target)
     with pytest.raises(ComplianceMiaError, match="connection failed"):
         target.raw_outputs(demo.members[demo.features].iloc[:2])
     assert target.query_cost()["retries"] == 1

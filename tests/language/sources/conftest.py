@@ -2,7 +2,7 @@
 
 The model is a one-layer GPT-2 trained for a few epochs on a few passages of
 the built-in corpus (seconds on CPU). :class:`CompletionsApi` is a real HTTP
-server (``ThreadingHTTPServer`` in a thread, as the tabular target's
+server on 127.0.0.1 (tests/_loopback.py, shared with the tabular target's
 ``FakeApi``) implementing the legacy ``/v1/completions`` answer format on
 top of that same model, computed independently of
 :class:`~compliance_mia.language.hf.HuggingFaceLM` (one text per forward
@@ -12,16 +12,13 @@ Retry-After) and broken answers (a chat endpoint, mismatched token counts).
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from _loopback import LoopbackApi, close_opened, fault, secret_fixture  # noqa: F401 - fixtures shared with tabular targets
 from text_source_helpers import TINY, training_texts
 
 pytest.importorskip("torch")
@@ -55,22 +52,6 @@ def texts() -> list[str]:
 
 
 # ------------------------------------------------------------- the server
-@dataclass
-class Fault:
-    """One scripted misbehaviour, consumed by the next request."""
-
-    status: int | None = None  #: answer with this status (e.g. 500, 429)
-    retry_after: str | None = None  #: Retry-After header value
-
-
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-    body: dict
-    at: float
-
-
 class _Scorer:
     """The served model, computed one text at a time (independently of HuggingFaceLM's batching)."""
 
@@ -121,7 +102,7 @@ class _Scorer:
 
 
 @dataclass
-class CompletionsApi:
+class CompletionsApi(LoopbackApi):
     """An OpenAI-compatible ``/v1/completions`` endpoint on 127.0.0.1 serving the tiny model.
 
     ``mode`` breaks the answer on purpose: ``chat`` answers like a chat
@@ -131,86 +112,39 @@ class CompletionsApi:
     """
 
     scorer: _Scorer
-    token: str | None = None
     mode: str = "normal"
-    faults: deque = field(default_factory=deque)
-    seen: list[Seen] = field(default_factory=list)
 
-    def start(self) -> CompletionsApi:
-        api = self
+    path: ClassVar[str] = "/v1/completions"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def error(self, message: str) -> dict:
+        return {"error": {"message": message}}  # the OpenAI shape
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return self._reply(400, {"error": {"message": "bad JSON"}})
-                api.seen.append(Seen(self.path, dict(self.headers.items()), body, time.monotonic()))
-                fault = api.faults.popleft() if api.faults else None
-                if fault is not None and fault.status is not None:
-                    extra = {} if fault.retry_after is None else {"Retry-After": fault.retry_after}
-                    return self._reply(fault.status, {"error": {"message": "injected"}}, extra)
-                if api.token is not None and self.headers.get("Authorization") != f"Bearer {api.token}":
-                    return self._reply(401, {"error": {"message": "invalid api key"}})
-                if self.path != "/v1/completions":
-                    return self._reply(404, {"error": {"message": "not found"}})
-                prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
-                choices = []
-                for index, prompt in enumerate(prompts):
-                    if api.mode == "chat":
-                        choices.append({"index": index, "message": {"role": "assistant", "content": "Hi"},
-                                        "logprobs": None, "finish_reason": "stop"})
-                        continue
-                    if body.get("echo") and body.get("max_tokens") == 0:
-                        logprobs = api.scorer.echo(prompt, int(body.get("logprobs") or 1))
-                        if api.mode == "mismatch":
-                            logprobs["tokens"] = logprobs["tokens"][:-1]
-                        if api.mode == "no_top":
-                            logprobs["top_logprobs"] = None
-                        choices.append({"index": index, "text": prompt, "logprobs": logprobs,
-                                        "finish_reason": "length"})
-                    else:
-                        text = api.scorer.continue_(prompt, int(body.get("max_tokens", 16)))
-                        choices.append({"index": index, "text": text, "logprobs": None, "finish_reason": "length"})
-                if api.mode == "shuffle":
-                    choices.reverse()
-                return self._reply(200, {"id": "cmpl-test", "object": "text_completion", "model": body.get("model"),
-                                         "choices": choices})
+    def count(self, body: Any) -> int:
+        return len(body["prompt"]) if isinstance(body["prompt"], list) else 1
 
-            def _reply(self, status: int, payload: dict, headers: dict | None = None) -> None:
-                data = json.dumps(payload).encode("utf-8")
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for key, value in (headers or {}).items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    self.close_connection = True
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
-        self.thread.start()
-        return self
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/v1/completions"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, body: Any) -> tuple[int, dict]:
+        if path != self.path:
+            return 404, self.error("not found")
+        prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+        choices = []
+        for index, prompt in enumerate(prompts):
+            if self.mode == "chat":
+                choices.append({"index": index, "message": {"role": "assistant", "content": "Hi"},
+                                "logprobs": None, "finish_reason": "stop"})
+                continue
+            if body.get("echo") and body.get("max_tokens") == 0:
+                logprobs = self.scorer.echo(prompt, int(body.get("logprobs") or 1))
+                if self.mode == "mismatch":
+                    logprobs["tokens"] = logprobs["tokens"][:-1]
+                if self.mode == "no_top":
+                    logprobs["top_logprobs"] = None
+                choices.append({"index": index, "text": prompt, "logprobs": logprobs, "finish_reason": "length"})
+            else:
+                text = self.scorer.continue_(prompt, int(body.get("max_tokens", 16)))
+                choices.append({"index": index, "text": text, "logprobs": None, "finish_reason": "length"})
+        if self.mode == "shuffle":
+            choices.reverse()
+        return 200, {"id": "cmpl-test", "object": "text_completion", "model": body.get("model"), "choices": choices}
 
 
 @pytest.fixture(scope="session")
@@ -225,17 +159,7 @@ def completions_api(scorer: _Scorer):
     server.stop()
 
 
-@pytest.fixture
-def fault() -> type[Fault]:
-    """The :class:`Fault` class, for scripting the server (tests cannot import conftest)."""
-    return Fault
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    """(environment variable name, value) of a test API key, set in the environment."""
-    monkeypatch.setenv(API_KEY_ENV, SECRET)
-    return API_KEY_ENV, SECRET
+secret = secret_fixture(API_KEY_ENV, SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import logging
 import pickle
-import time
 
 import numpy as np
 import pytest
+from _loopback import Recorder, opened
 
 from compliance_mia.errors import QueryBudgetExceeded, TargetError
 from compliance_mia.language.openai import OpenAICompletionsLM
 
 
-class Recorder:
-    """A sleep that records what it was asked to wait and sleeps a token amount."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        time.sleep(min(seconds, 0.01))
-
-
-_OPEN: list[OpenAICompletionsLM] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_targets():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
 def make(api, **options) -> OpenAICompletionsLM:
     fields = {"model": "tiny-docs-lm", "batch_size": 5, "timeout_seconds": 10.0, "backoff_seconds": 0.01, **options}
-    target = OpenAICompletionsLM(api.url, **fields)
-    _OPEN.append(target)
-    return target
+    return opened(OpenAICompletionsLM(api.url, **fields))
 
 
 def test_scores_match_the_model_in_batches(completions_api, tiny_lm, texts) -> None:
@@ -173,7 +150,7 @@ def test_missing_top_logprobs_are_refused_when_asked(completions_api, texts) -> 
 
 def test_wrong_path_says_to_check_the_url(completions_api, texts) -> None:
     target = OpenAICompletionsLM(completions_api.url.replace("/v1/completions", "/v1/chat"), model="m")
-    _OPEN.append(target)
+    opened(target)
     with pytest.raises(TargetError, match=r"404.*check model\.openai\.url"):
         target.score(texts[:1])
 
