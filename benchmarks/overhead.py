@@ -293,7 +293,7 @@ def main() -> None:
         assessment = run_assessment(policy, policy_path=policy_path, progress=clock)
         clock.close()
         run_seconds = time.perf_counter() - start
-        run_timers = dict(TIMERS)
+        run_timers, run_calls = dict(TIMERS), dict(CALLS)
 
         render = {}
         html = report.HtmlRenderer()
@@ -339,7 +339,7 @@ def main() -> None:
         "AUC bootstrap",
         "label-only perturbed queries",
     ):
-        print(f"  {run_timers.get(name, 0.0):7.2f} s  {name}  ({CALLS.get(name, 0)} calls)")
+        print(f"  {run_timers.get(name, 0.0):7.2f} s  {name}  ({run_calls.get(name, 0)} calls)")
     if warm is not None:
         seconds, info = warm
         print(f"\nre-run on the warm cache       {seconds:8.2f} s")

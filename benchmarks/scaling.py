@@ -141,6 +141,17 @@ def _one(n: int, refs: int, estimator: str) -> dict:
     }
 
 
+def _warm_worker(seconds: float) -> None:
+    """Import a training task's libraries in a worker, and hold it so the next task goes to another."""
+    import pandas  # noqa: F401
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+
+    import compliance_mia.reference._set  # noqa: F401
+
+    time.sleep(seconds)
+
+
 def _train_only(n: int, refs: int, workers: int) -> float:
     """Seconds for ``build_reference_set`` (loky, ``workers`` processes, no cache) on the scaling data."""
     from joblib import Parallel, delayed
@@ -157,7 +168,8 @@ def _train_only(n: int, refs: int, workers: int) -> float:
         data = load_audit_data(
             policy.data, seed=policy.seed, population_fraction=spec.population_fraction, need_population=True
         )
-        Parallel(n_jobs=workers, backend="loky")(delayed(abs)(-i) for i in range(workers))  # start the workers
+        # start the workers and let each import what a training task needs (start-up is not training)
+        Parallel(n_jobs=workers, backend="loky")(delayed(_warm_worker)(0.5) for _ in range(2 * workers))
         start = time.perf_counter()
         build_reference_set(
             estimator=target.estimator_template(),
