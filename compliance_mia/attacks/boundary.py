@@ -49,7 +49,7 @@ import numpy as np
 
 from compliance_mia.attacks._perturb import Perturber
 from compliance_mia.attacks.base import Attack, AttackContext, AttackResult, AttackSpec, register
-from compliance_mia.attacks.label_only import query_workers
+from compliance_mia.attacks.label_only import fit_perturber, query_workers, target_query
 from compliance_mia.exposure import Outputs, Signal
 from compliance_mia.seeding import rng
 
@@ -203,14 +203,6 @@ def boundary_distances(
     return out, queries
 
 
-def _target_query(ctx: AttackContext) -> Query:
-    assert ctx.query_target is not None
-    query = ctx.query_target
-    if ctx.exposure.outputs == "loss":  # the loss exposure needs the labels of the queried records
-        return lambda X, y: query(X, y)  # type: ignore[call-arg]
-    return lambda X, y: query(X)
-
-
 @register
 class BoundaryDistance(Attack):
     spec = AttackSpec(
@@ -232,13 +224,12 @@ class BoundaryDistance(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         assert ctx.references is not None
         refs = ctx.references("offline")
-        background = ctx.population_X if ctx.population_X is not None and len(ctx.population_X) else ctx.audit_X
-        perturber = Perturber.fit(background, noise=1.0)
+        perturber = fit_perturber(ctx, noise=1.0)
         kind = ctx.settings.boundary_directions
         n_columns = sum(1 for c in ctx.audit_X.columns if perturber.spreads.get(c, 0.0) > 0)
         plan = search_plan(ctx.settings.boundary_queries - 1, kind, n_columns)  # one query: the record
         spec = ctx.settings.reference_models
-        models = [_target_query(ctx)] + [(lambda X, y, k=k: refs.query(k, X, y)) for k in range(refs.count)]
+        models = [target_query(ctx)] + [(lambda X, y, k=k: refs.query(k, X, y)) for k in range(refs.count)]
         distances, queries = boundary_distances(
             ctx.audit_X,
             ctx.y_index,

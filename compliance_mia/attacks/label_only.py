@@ -134,7 +134,7 @@ def _workers(ctx: AttackContext, models: int) -> int:
     return query_workers(spec.n_jobs, spec.backend, models)
 
 
-def _target_query(ctx: AttackContext) -> Callable[[pd.DataFrame, np.ndarray], Outputs]:
+def target_query(ctx: AttackContext) -> Callable[[pd.DataFrame, np.ndarray], Outputs]:
     assert ctx.query_target is not None
     query = ctx.query_target
     if ctx.exposure.outputs == "loss":  # the loss exposure needs the labels of the queried records
@@ -142,11 +142,16 @@ def _target_query(ctx: AttackContext) -> Callable[[pd.DataFrame, np.ndarray], Ou
     return lambda X, y: query(X)
 
 
-def _perturber(ctx: AttackContext) -> Perturber:
+def fit_perturber(ctx: AttackContext, noise: float) -> Perturber:
+    """A perturber fitted on the attacker's population records (the audit records if there are none)."""
     background = (
         ctx.population_X if ctx.population_X is not None and len(ctx.population_X) else ctx.audit_X
     )
-    return Perturber.fit(background, noise=ctx.settings.label_only_noise)
+    return Perturber.fit(background, noise=noise)
+
+
+def _perturber(ctx: AttackContext) -> Perturber:
+    return fit_perturber(ctx, ctx.settings.label_only_noise)
 
 
 def _common(ctx: AttackContext, perturber: Perturber) -> dict:
@@ -181,7 +186,7 @@ class LabelRobustness(Attack):
     def run(self, ctx: AttackContext) -> AttackResult:
         perturber = _perturber(ctx)
         copies = ctx.settings.label_only_queries
-        query = _target_query(ctx)
+        query = target_query(ctx)
         scores = robustness(
             ctx.audit_X,
             ctx.y_index,
@@ -259,7 +264,7 @@ class CalibratedLabelRobustness(Attack):
         refs = ctx.references("offline")
         perturber = _perturber(ctx)
         copies = ctx.settings.label_only_queries
-        models = [_target_query(ctx)] + [
+        models = [target_query(ctx)] + [
             (lambda X, y, k=k: refs.query(k, X, y)) for k in range(refs.count)
         ]
         values = robustness(
