@@ -56,17 +56,17 @@ def one_thread(func: Callable[..., Any], *args: Any) -> Any:
 
 
 def run_fits(
-    func: Callable[..., Any], tasks: Sequence[tuple], *, workers: int, rows: int = MIN_ROWS_FOR_WORKERS
+    calls: Sequence[tuple[Callable[..., Any], tuple]], *, workers: int, rows: int = MIN_ROWS_FOR_WORKERS
 ) -> list[Any]:
-    """``[func(*task) for task in tasks]``, each on one thread, on up to ``workers`` processes.
+    """``[func(*args) for func, args in calls]``, each on one thread, on up to ``workers`` processes.
 
-    ``func`` must be a module-level function (workers import it). ``rows`` is
-    the size of one fit: small fits stay in this process, where they are
-    cheaper than the hand-off. The answer is the same either way.
+    Every ``func`` must be a module-level function (workers import it).
+    ``rows`` is the size of one fit: small fits stay in this process, where
+    they are cheaper than the hand-off. The answer is the same either way.
     """
-    n = min(workers, len(tasks))
+    n = min(workers, len(calls))
     if n <= 1 or rows < MIN_ROWS_FOR_WORKERS:
-        return [one_thread(func, *task) for task in tasks]
+        return [one_thread(func, *args) for func, args in calls]
     from joblib import Parallel, delayed
 
-    return list(Parallel(n_jobs=n, backend="loky")(delayed(one_thread)(func, *task) for task in tasks))
+    return list(Parallel(n_jobs=n, backend="loky")(delayed(one_thread)(func, *args) for func, args in calls))

@@ -134,21 +134,9 @@ def cross_fitted_median(
     return median
 
 
-def _median_task(
-    features: np.ndarray,
-    phi: np.ndarray,
-    non_member: np.ndarray | None,
-    folds: np.ndarray | None,
-    seed: int,
-    scored: np.ndarray | None,
-) -> np.ndarray:
-    """One median regression: a pseudo-target's cross-fitted medians, or (``scored`` given)
-    the deployed model's, fitted on every population record and predicted for ``scored``.
-    """
-    if scored is not None:
-        return fit_quantile(features, phi, 0.5, seed, max_iter=MEDIAN_ITER).predict(scored)
-    assert non_member is not None and folds is not None
-    return cross_fitted_median(features, phi, non_member, folds, seed)
+def _target_median(features: np.ndarray, phi: np.ndarray, seed: int, scored: np.ndarray) -> np.ndarray:
+    """The deployed model's non-member median of φ: fitted on every population record, predicted for ``scored``."""
+    return fit_quantile(features, phi, 0.5, seed, max_iter=MEDIAN_ITER).predict(scored)
 
 
 def pseudo_target_references(k: int, count: int) -> np.ndarray:
@@ -234,13 +222,15 @@ class CombinedOffline(Attack):
         assert ctx.population_target is not None
         target_phi_pop = phi(ctx.population_target, y_pop)
         medians = run_fits(
-            _median_task,
             [
                 *[
-                    (pop_features, phi_pop[k], ~population_in[k], folds, int_seed(seed, "median", k), None)
+                    (
+                        cross_fitted_median,
+                        (pop_features, phi_pop[k], ~population_in[k], folds, int_seed(seed, "median", k)),
+                    )
                     for k in pseudo_targets
                 ],
-                (pop_features, target_phi_pop, None, None, seed, audit_X),
+                (_target_median, (pop_features, target_phi_pop, seed, audit_X)),
             ],
             workers=fit_workers(ctx.settings),
             rows=len(pop_features),

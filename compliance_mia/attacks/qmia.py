@@ -164,8 +164,7 @@ class QuantileRegression(Attack):
         fit_features, features = encode_features(ctx.population_X, y_pop, ctx.audit_X, ctx.y_index, ctx.n_classes)
         seed = int_seed(ctx.seed, "qmia")
         median, upper = run_fits(
-            _quantile_task,
-            [(fit_features, phi_pop, q, seed, features) for q in (0.5, 1.0 - ALPHA)],
+            [(_quantile_task, (fit_features, phi_pop, q, seed, features)) for q in (0.5, 1.0 - ALPHA)],
             workers=fit_workers(ctx.settings),
             rows=len(fit_features),
         )

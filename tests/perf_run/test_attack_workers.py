@@ -31,9 +31,9 @@ def regression():
 
 def test_fits_on_two_worker_processes_equal_fits_in_this_process(regression) -> None:
     features, target = regression
-    tasks = [(features, target, q, 7) for q in (0.5, 0.9, 0.95)]
-    here = _workers.run_fits(_fit_and_predict, tasks, workers=1, rows=len(features))
-    there = _workers.run_fits(_fit_and_predict, tasks, workers=2, rows=len(features))
+    calls = [(_fit_and_predict, (features, target, q, 7)) for q in (0.5, 0.9, 0.95)]
+    here = _workers.run_fits(calls, workers=1, rows=len(features))
+    there = _workers.run_fits(calls, workers=2, rows=len(features))
     for a, b in zip(here, there, strict=True):
         np.testing.assert_array_equal(a, b)
     assert here[0].std() > 0.5 and (here[2] > here[0]).mean() > 0.9  # real, distinct quantile fits
@@ -51,8 +51,8 @@ def test_a_fit_runs_on_one_openmp_thread_wherever_it_runs(regression) -> None:
     fit_quantile(features, features[:, 0], 0.5, 1, max_iter=2)  # loads scikit-learn's OpenMP runtime
     assert _openmp_threads(), "scikit-learn's OpenMP runtime is not loaded"
     assert set(_workers.one_thread(_openmp_threads)) == {1}
-    tasks = [()] * 2
-    assert all(set(threads) <= {1} for threads in _workers.run_fits(_openmp_threads, tasks, workers=2, rows=10**6))
+    calls = [(_openmp_threads, ())] * 2
+    assert all(set(threads) <= {1} for threads in _workers.run_fits(calls, workers=2, rows=10**6))
 
 
 def test_small_fits_stay_in_this_process() -> None:
@@ -62,7 +62,7 @@ def test_small_fits_stay_in_this_process() -> None:
         seen.append(threading.current_thread() is threading.main_thread())
         return x * 2
 
-    assert _workers.run_fits(record, [(1,), (2,), (3,)], workers=4, rows=100) == [2, 4, 6]
+    assert _workers.run_fits([(record, (x,)) for x in (1, 2, 3)], workers=4, rows=100) == [2, 4, 6]
     assert seen == [True, True, True]
 
 
